@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "biomatch.api.cli_fingerprint",
     "biomatch.api.cli_bench",
     "biomatch.api.cli_demo",
+    "biomatch.api.cli_serve",
 )
 
 

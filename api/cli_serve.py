@@ -1,0 +1,26 @@
+"""``biomatch serve``: run the service with uvicorn on the configured store."""
+from __future__ import annotations
+
+__all__ = ["register"]
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="start the HTTP service (FastAPI) on the embedded store")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: loopback only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default $BIOMATCH_DATABASE_URL or sqlite under $BIOMATCH_HOME)")
+    p.set_defaults(func=_serve)
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from .main import create_app
+    from .settings import Settings
+
+    if not 0 < args.port < 65536:
+        raise ValueError(f"--port must be between 1 and 65535, got {args.port}")
+    overrides = {"database_url": args.database_url} if args.database_url else {}
+    app = create_app(Settings(**overrides))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    return 0

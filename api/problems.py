@@ -1,0 +1,76 @@
+"""RFC 9457 ``application/problem+json`` error responses; never a traceback.
+
+Mapping
+-------
+- :class:`~biomatch.index.store.DuplicateRefError` -> 409
+- :class:`~biomatch.index.store.NotFoundError` -> 404
+- any other ``ValueError`` (bad input found by the library) -> 422
+- request validation errors -> 422 (400 when the body is not valid JSON)
+- ``HTTPException`` -> its own status
+- anything else -> 500 with a generic message; the traceback is logged only.
+"""
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from biomatch.index.store import DuplicateRefError, NotFoundError
+
+__all__ = ["problem", "install_problem_handlers", "PROBLEM_JSON"]
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger("biomatch.api")
+
+
+def problem(status: int, detail: str, *, instance: str | None = None, headers: dict | None = None,
+            **extra) -> JSONResponse:
+    """Build a problem+json response (``type`` is ``about:blank``: the status says it all)."""
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_message(error: dict) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
+    return f"{where}: {error.get('msg', 'invalid value')}"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the exception handlers listed in the module docstring."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        status = 400 if any(e.get("type") == "json_invalid" for e in errors) else 422
+        details = [_validation_message(e) for e in errors]
+        return problem(status, "; ".join(details), instance=request.url.path,
+                       errors=[{"loc": list(map(str, e.get("loc", ()))), "msg": e.get("msg", "")} for e in errors])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        return problem(exc.status_code, detail, instance=request.url.path, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DuplicateRefError)
+    async def _duplicate(request: Request, exc: DuplicateRefError):
+        return problem(409, str(exc), instance=request.url.path)
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(request: Request, exc: NotFoundError):
+        return problem(404, str(exc.args[0]) if exc.args else "not found", instance=request.url.path)
+
+    @app.exception_handler(ValueError)
+    async def _value(request: Request, exc: ValueError):
+        return problem(422, str(exc) or "invalid input", instance=request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        _log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem(500, "internal error; the server log has the details", instance=request.url.path)

@@ -1,0 +1,1 @@
+"""API routers, one module per modality; listed in ``biomatch.api.main.ROUTERS``."""

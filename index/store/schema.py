@@ -1,0 +1,193 @@
+"""Table definitions shared by every modality (SQLAlchemy 2 Core).
+
+One schema serves fingerprints and marks, faces and STR DNA profiles. A
+``records`` row is the person-level entry (external reference, owner agency,
+restriction flag); the per-modality tables hold its templates. Marks are
+case-level items and have no record. ``meta`` holds the schema version, the
+store's instance id and one ``generation.<kind>`` counter per index kind.
+
+Notes
+-----
+Bump :data:`SCHEMA_VERSION` whenever a table changes; a database written by a
+newer schema is refused at open (see :class:`~.errors.SchemaVersionError`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,
+    LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "SCHEMA_VERSION", "MODALITIES", "INDEX_KINDS", "IMPRESSIONS", "MARK_STATUSES",
+    "metadata", "records", "fingerprints", "marks", "faces", "dna_profiles",
+    "notifications", "webhooks", "audit", "meta", "TEMPLATE_TABLES",
+]
+
+#: Version of the table layout written by this code.
+SCHEMA_VERSION = 1
+
+#: Modalities a record can belong to.
+MODALITIES = ("fingerprint", "face", "dna")
+#: Index kinds with a generation counter: one per modality plus the mark file.
+INDEX_KINDS = MODALITIES + ("mark",)
+#: Impression types of a finger image (ANSI/NIST-ITL IMP codes collapse to these).
+IMPRESSIONS = ("rolled", "plain", "unknown")
+#: Life cycle of a crime-scene mark.
+MARK_STATUSES = ("unsolved", "identified", "closed")
+
+REF_LEN = 200       # external references, case references, specimen ids
+AGENCY_LEN = 64     # agency codes (for example an NCB or ORI code)
+SHA256_HEX_LEN = 64
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite has no time zone type, so values are stored as naive UTC there and
+    turned back into aware UTC datetimes on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    # Static CHECK text built from module constants, never from user input.
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+metadata = MetaData()
+
+meta = Table(
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+records = Table(
+    "records", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("modality", String(16), nullable=False),
+    Column("external_ref", String(REF_LEN), nullable=False),
+    Column("owner_agency", String(AGENCY_LEN), nullable=False),
+    Column("restricted", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("modality", "external_ref", name="uq_records_modality_ref"),
+    CheckConstraint(_in("modality", MODALITIES), name="ck_records_modality"),
+    Index("ix_records_agency", "owner_agency"),
+)
+
+fingerprints = Table(
+    "fingerprints", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("impression", String(16), nullable=False),
+    Column("template", LargeBinary, nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("image_sha256", String(SHA256_HEX_LEN)),
+    CheckConstraint("position BETWEEN 0 AND 10", name="ck_fingerprints_position"),
+    CheckConstraint(_in("impression", IMPRESSIONS), name="ck_fingerprints_impression"),
+    Index("ix_fingerprints_record", "record_id"),
+)
+
+marks = Table(
+    "marks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_ref", String(REF_LEN), nullable=False),
+    Column("owner_agency", String(AGENCY_LEN), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("template", LargeBinary, nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("image", LargeBinary),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("status", MARK_STATUSES), name="ck_marks_status"),
+    Index("ix_marks_status", "status"),
+    Index("ix_marks_agency", "owner_agency"),
+)
+
+faces = Table(
+    "faces", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("template", LargeBinary, nullable=False),
+    Column("model_id", String(64), nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("image_sha256", String(SHA256_HEX_LEN)),
+    Index("ix_faces_record", "record_id"),
+)
+
+dna_profiles = Table(
+    "dna_profiles", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("specimen_id", String(REF_LEN), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("profile", LargeBinary, nullable=False),
+    Column("profile_version", Integer, nullable=False),
+    Index("ix_dna_profiles_record", "record_id"),
+)
+
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agency", String(AGENCY_LEN), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("subject_type", String(32), nullable=False),
+    Column("subject_id", Integer, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime),
+    Index("ix_notifications_agency", "agency", "id"),
+)
+
+webhooks = Table(
+    "webhooks", metadata,
+    Column("agency", String(AGENCY_LEN), primary_key=True),
+    Column("url", String(2048), nullable=False),
+)
+
+audit = Table(
+    "audit", metadata,
+    # Ids are assigned by the store under the chain lock, so they are part of the hash.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("agency", String(AGENCY_LEN), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("route", String(256)),
+    Column("subject_ids", JSON, nullable=False),
+    Column("result_ids", JSON, nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("prev_hash", String(SHA256_HEX_LEN), nullable=False),
+    Column("hash", String(SHA256_HEX_LEN), nullable=False),
+)
+
+#: Template table, id column name, blob column and version column per index kind.
+TEMPLATE_TABLES = {
+    "fingerprint": (fingerprints, "template", "template_version"),
+    "face": (faces, "template", "template_version"),
+    "dna": (dna_profiles, "profile", "profile_version"),
+    "mark": (marks, "template", "template_version"),
+}

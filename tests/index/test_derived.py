@@ -1,0 +1,61 @@
+"""Derived index files: atomic save, and None for missing, corrupt or stale files."""
+import os
+
+import pytest
+
+from biomatch.index.derived import load_derived, save_derived
+
+
+def test_round_trip_and_replace(tmp_path):
+    path = tmp_path / "sub" / "faces.idx"
+    save_derived(path, 7, b"payload-1")
+    assert load_derived(path, 7) == b"payload-1"
+    save_derived(path, 8, bytearray(b"payload-2"))
+    assert load_derived(path, 8) == b"payload-2"
+    assert sorted(os.listdir(path.parent)) == ["faces.idx"]  # no temp files left
+
+
+def test_missing_stale_and_corrupt_files_return_none(tmp_path):
+    path = tmp_path / "dna.idx"
+    assert load_derived(path, 0) is None
+    save_derived(path, 3, b"x" * 1000)
+    assert load_derived(path, 4) is None  # stale
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert load_derived(path, 3) is None  # checksum
+    save_derived(path, 3, b"x" * 1000)
+    path.write_bytes(path.read_bytes()[:-1])
+    assert load_derived(path, 3) is None  # truncated payload
+    path.write_bytes(b"BMDERI")
+    assert load_derived(path, 3) is None  # truncated header
+    path.write_bytes(b"NOTMAGIC" + bytes(48) + b"x")
+    assert load_derived(path, 0) is None  # foreign file
+
+
+def test_empty_payload_is_allowed_and_checked(tmp_path):
+    path = tmp_path / "empty.idx"
+    save_derived(path, 0, b"")
+    assert load_derived(path, 0) == b""
+
+
+@pytest.mark.parametrize("generation, payload", [(-1, b"x"), (1.5, b"x"), (True, b"x"), (1, "text")])
+def test_bad_arguments(tmp_path, generation, payload):
+    with pytest.raises(ValueError):
+        save_derived(tmp_path / "x", generation, payload)
+    assert not (tmp_path / "x").exists()
+
+
+def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "fp.idx"
+    save_derived(path, 1, b"old")
+
+    def boom(*a):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        save_derived(path, 2, b"new")
+    monkeypatch.undo()
+    assert load_derived(path, 1) == b"old"
+    assert sorted(os.listdir(tmp_path)) == ["fp.idx"]

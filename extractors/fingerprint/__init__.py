@@ -1,0 +1,16 @@
+"""Fingerprint extraction: images to :class:`FingerprintTemplate`."""
+from .extract import extract_fingerprint
+from .params import DEFAULT_PARAMS, EXTRACTOR_VERSION, WORKING_DPI, ExtractorParams
+from .template import TEMPLATE_VERSION, FingerprintTemplate, MinutiaKind, TemplateVersionError
+
+__all__ = [
+    "extract_fingerprint",
+    "ExtractorParams",
+    "DEFAULT_PARAMS",
+    "EXTRACTOR_VERSION",
+    "WORKING_DPI",
+    "FingerprintTemplate",
+    "MinutiaKind",
+    "TemplateVersionError",
+    "TEMPLATE_VERSION",
+]

@@ -1,0 +1,124 @@
+"""The fingerprint extraction pipeline: image in, :class:`FingerprintTemplate` out."""
+from __future__ import annotations
+
+from typing import MutableMapping
+
+import numpy as np
+
+from ..imageio import ImageInput, load_grey
+from .binarize import binarize_ridges
+from .enhance import gabor_enhance
+from .filter import remove_false_minutiae
+from .frequency import ridge_period
+from .minutiae import detect_minutiae
+from .normalize import normalize_contrast, resample_to_working_dpi
+from .orient import orientation_field
+from .params import DEFAULT_PARAMS, WORKING_DPI, ExtractorParams
+from .quality import minutia_quality, print_quality
+from .segment import segment_foreground
+from .singular import singular_points
+from .template import FingerprintTemplate
+from .thin import thin_ridges
+
+__all__ = ["extract_fingerprint"]
+
+Trace = MutableMapping[str, object]
+
+
+def extract_fingerprint(
+    image: ImageInput,
+    dpi: float = 500,
+    *,
+    params: ExtractorParams = DEFAULT_PARAMS,
+    trace: Trace | None = None,
+) -> FingerprintTemplate:
+    """Extract minutiae and the orientation field from a fingerprint image.
+
+    Parameters
+    ----------
+    image : path, bytes or (rows, cols) uint8 array
+        An 8-bit grey print (PNG, TIFF, BMP, JPEG, WSQ...), dark ridges on a
+        light background.
+    dpi : float
+        Resolution of ``image``; the print is resampled to 500 ppi first.
+    params : ExtractorParams
+        Algorithm parameters (the defaults are the tuned ones).
+    trace : dict-like, optional
+        When given, every stage's intermediate array is stored under a named
+        key ("grey", "normalized", "orientation", "coherence", "mask",
+        "period", "enhanced", "ridges", "skeleton", "candidates",
+        "minutiae"), in the spirit of SourceAFIS's transparency.
+
+    Returns
+    -------
+    FingerprintTemplate
+        Coordinates in pixels at 500 ppi, x right, y down.
+
+    Raises
+    ------
+    ValueError
+        Unreadable or unsupported image, unsupported resolution, an image too
+        small to hold a print, or one with no ridge area at all.
+
+    Notes
+    -----
+    Stages: resample, local normalisation, orientation field (structure
+    tensor), segmentation, ridge period, Gabor enhancement, binarisation,
+    thinning, minutiae by crossing number with ridge tracing, removal of
+    false minutiae, per-minutia quality and singular points.
+    """
+    grey = resample_to_working_dpi(load_grey(image), dpi, params)
+    record = trace.__setitem__ if trace is not None else (lambda key, value: None)
+    record("grey", grey)
+    norm = normalize_contrast(grey, params)
+    record("normalized", norm)
+    theta, coherence = orientation_field(norm, params)
+    record("orientation", theta)
+    record("coherence", coherence)
+    mask = segment_foreground(grey, coherence, params)
+    record("mask", mask)
+    if mask.sum() < params.min_side_px ** 2 // 2:
+        raise ValueError("no fingerprint ridges found in the image (blank, flat or pure noise)")
+    period = ridge_period(norm, mask, params)
+    record("period", period)
+    enhanced = gabor_enhance(norm, theta, period, mask, params)
+    record("enhanced", enhanced)
+    ridges = binarize_ridges(enhanced, mask, params)
+    record("ridges", ridges)
+    skeleton = thin_ridges(ridges)
+    record("skeleton", skeleton)
+    cand = detect_minutiae(skeleton, theta, mask, params)
+    record("candidates", cand)
+    keep = remove_false_minutiae(cand, mask, params)
+    quality = minutia_quality(cand.row[keep], cand.col[keep], coherence, enhanced, mask)
+    if keep.size > params.max_minutiae:
+        best = np.argsort(-quality.astype(np.int64), kind="stable")[: params.max_minutiae]
+        keep, quality = keep[np.sort(best)], quality[np.sort(best)]
+    cores, deltas = singular_points(theta, coherence, mask, params)
+    orient, block = _block_orientation(theta, mask, params.template_block_px)
+    template = FingerprintTemplate(
+        x=cand.col[keep].astype(np.float32),
+        y=cand.row[keep].astype(np.float32),
+        angle=cand.angle[keep],
+        kind=cand.kind[keep],
+        quality=quality,
+        width=grey.shape[1],
+        height=grey.shape[0],
+        dpi=WORKING_DPI,
+        quality_score=print_quality(coherence, mask),
+        cores=cores,
+        deltas=deltas,
+        orientation=orient,
+        orientation_block_px=block,
+    )
+    record("minutiae", template)
+    return template.validate()
+
+
+def _block_orientation(theta: np.ndarray, mask: np.ndarray, block: int) -> tuple[np.ndarray, int]:
+    half = block // 2
+    t = theta[half::block, half::block]
+    m = mask[half::block, half::block]
+    codes = np.mod(np.rint(np.degrees(t)), 180).astype(np.uint8)
+    codes[~m] = 255
+    return codes, block

@@ -1,0 +1,89 @@
+"""Every tuned constant of the fingerprint extractor, in one place.
+
+Distances are in pixels at the extractor's working resolution, 500 ppi.
+Changing any value changes templates, so it must bump ``EXTRACTOR_VERSION``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+__all__ = ["ExtractorParams", "DEFAULT_PARAMS", "EXTRACTOR_VERSION", "WORKING_DPI"]
+
+#: Bumped whenever a parameter or a stage changes what templates contain.
+EXTRACTOR_VERSION = 1
+#: All extraction happens at this resolution; other inputs are resampled.
+WORKING_DPI = 500
+
+
+@dataclass(frozen=True)
+class ExtractorParams:
+    """Parameters of :func:`biomatch.extractors.fingerprint.extract_fingerprint`."""
+
+    # input
+    min_dpi: int = 250
+    max_dpi: int = 2000
+    min_side_px: int = 64  # after resampling to 500 ppi
+
+    # normalisation: local mean/variance
+    normalize_sigma_px: float = 8.0
+
+    # segmentation (block statistics of the band-passed image)
+    segment_sigma_px: float = 8.0
+    segment_rel_threshold: float = 0.22  # of the robust maximum of local contrast
+    segment_min_coherence: float = 0.10
+    segment_close_px: int = 13
+    segment_erode_px: int = 6
+
+    # orientation (gradient structure tensor, then doubled-angle smoothing)
+    gradient_sigma_px: float = 1.0
+    tensor_sigma_px: float = 5.0
+    orient_smooth_sigma_px: float = 9.0
+
+    # ridge frequency
+    min_period_px: float = 5.0
+    max_period_px: float = 15.0
+    default_period_px: float = 9.0
+    frequency_block_px: int = 48
+
+    # Gabor enhancement
+    gabor_orientations: int = 16
+    gabor_sigma_across: float = 0.45  # times the ridge period
+    gabor_sigma_along: float = 0.55  # times the ridge period
+
+    # binarisation clean-up
+    min_blob_px: int = 24
+
+    # minutiae and false-minutiae removal
+    trace_max_px: int = 24
+    direction_trace_px: int = 9
+    border_margin_px: float = 10.0
+    short_ridge_px: float = 14.0
+    spur_px: float = 12.0
+    bridge_px: float = 12.0
+    break_gap_px: float = 13.0
+    break_angle_rad: float = 0.6
+    cluster_radius_px: float = 14.0
+    cluster_max_neighbours: int = 3
+    max_minutiae: int = 120
+
+    # orientation field kept in the template, and singular points
+    template_block_px: int = 16
+    singular_block_px: int = 8
+    singular_min_coherence: float = 0.2
+
+    def to_json(self) -> str:
+        """Serialise to JSON (for experiment logs and reproducibility)."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ExtractorParams":
+        """Load parameters saved with :meth:`to_json`; unknown keys are an error."""
+        data = json.loads(text)
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown extractor parameters: {sorted(unknown)}")
+        return cls(**data)
+
+
+DEFAULT_PARAMS = ExtractorParams()

@@ -78,8 +78,16 @@ class BodyLimitMiddleware:
                 await _send_413(send, self.max_bytes, path)
 
 
+#: Interactive API docs load their own scripts and styles, so they get no CSP.
+_DOC_PATHS = ("/docs", "/redoc")
+
+
 class SecurityHeadersMiddleware:
-    """Add conservative security headers to every HTTP response."""
+    """Add conservative security headers to every HTTP response.
+
+    ``Content-Security-Policy: default-src 'none'`` is left off the
+    interactive documentation pages, which need their scripts.
+    """
 
     def __init__(self, app):
         self.app = app
@@ -88,10 +96,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        docs = scope.get("path", "").startswith(_DOC_PATHS)
+
         async def with_headers(message):
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", ())}
-                extra = [(k, v) for k, v in _SECURITY_HEADERS if k not in present]
+                extra = [(k, v) for k, v in _SECURITY_HEADERS
+                         if k not in present and not (docs and k == b"content-security-policy")]
                 message = {**message, "headers": list(message.get("headers", ())) + extra}
             await send(message)
 

@@ -56,7 +56,8 @@ def make_engines(url: str) -> tuple[Engine, Engine]:
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
-            raise ValueError(f"PostgreSQL URLs must name a driver, e.g. postgresql+psycopg://...; got {url!r}")
+            raise ValueError(f"PostgreSQL is supported through psycopg (postgresql+psycopg://...); "
+                             f"got driver {parsed.get_driver_name()!r}")
         engine = create_engine(parsed, pool_pre_ping=True)
         return engine, engine
     if backend != "sqlite":

@@ -150,3 +150,12 @@ def test_routers_tuple_and_openapi(settings):
     assert ROUTERS[0] == "biomatch.api.routers.system"
     schema = TestClient(create_app(settings)).get("/openapi.json").json()
     assert "/health" in schema["paths"]
+
+
+def test_security_headers_and_docs_page(settings):
+    client = TestClient(create_app(settings))
+    health = client.get("/health")
+    assert health.headers["content-security-policy"].startswith("default-src 'none'")
+    assert health.headers["x-frame-options"] == "DENY"
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers

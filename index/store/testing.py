@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -34,8 +37,14 @@ def postgres_unavailable(reason: str):
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
-    """Start a throw-away PostgreSQL server; yield its ``postgresql://`` URI (unix socket)."""
+def pg_server():
+    """Start a throw-away PostgreSQL server; yield its ``postgresql://`` URI (unix socket).
+
+    The data folder is a fresh ``/tmp/biomatch-pgdata-*``, not under pytest's
+    ``tmp_path``: as root, pgserver runs the server as a ``pgserver`` user,
+    and another pytest session on the machine resets pytest's temporary root
+    to mode 0700, which would cut the server off from its files.
+    """
     try:
         with warnings.catch_warnings():
             # platformdirs warns at import when XDG_RUNTIME_DIR is unset.
@@ -43,16 +52,22 @@ def pg_server(tmp_path_factory):
             import pgserver
     except ImportError as exc:
         postgres_unavailable(f"the pgserver package is not installed ({exc}); pip install -e '.[test]'")
+    pgdata = Path(tempfile.mkdtemp(prefix="biomatch-pgdata-"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+            server = pgserver.get_server(pgdata, cleanup_mode="stop")
     except Exception as exc:  # the bundled server failed to init or start
-        postgres_unavailable(f"pgserver could not start a server: {type(exc).__name__}: {exc}")
+        shutil.rmtree(pgdata, ignore_errors=True)
+        output = getattr(exc, "stderr", None) or getattr(exc, "output", None) or b""
+        if isinstance(output, bytes):
+            output = output.decode("utf-8", "replace")
+        postgres_unavailable(f"pgserver could not start a server: {type(exc).__name__}: {exc} {output[-2000:]}".strip())
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def _fresh_database(base_uri: str) -> tuple[str, str]:

@@ -87,8 +87,9 @@ def read_frequency_csv(path: str | os.PathLike, *, source: str | None = None,
 
     Notes
     -----
-    When ``count`` and ``n_alleles`` are both given, the frequency is
-    ``count / n_alleles`` exactly (the ``frequency`` column is rounded).
+    Frequencies are the published ``frequency`` column as written (the
+    reference values in ``worked_examples.csv`` are computed from it), not
+    recomputed from ``count / n_alleles``.
     """
     reader = csv.DictReader(io.StringIO(_read_text(path)))
     need = {"source", "population", "locus", "allele", "frequency"}
@@ -103,8 +104,7 @@ def read_frequency_csv(path: str | os.PathLike, *, source: str | None = None,
             locus = normalise_locus(r["locus"])
             allele = parse_allele(r["allele"])
             n = int(r["n_alleles"]) if (r.get("n_alleles") or "").strip() else None
-            count = (r.get("count") or "").strip()
-            freq = int(count) / n if count and n else float(r["frequency"])
+            freq = float(r["frequency"])
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
         _add(tables, f"{r['source']}/{r['population']}", locus, allele, freq, n, where)

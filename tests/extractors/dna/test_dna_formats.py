@@ -82,7 +82,7 @@ def test_genemapper_csv_round_trip_and_errors(nist):
 def test_frequency_tables_csv_and_familias():
     tables = read_frequency_csv(DNA / "str_allele_frequencies.csv", source="NIST1036")
     cauc = tables["NIST1036/Cauc"]
-    assert cauc.n_alleles["CSF1PO"] == 722 and cauc.frequencies["CSF1PO"]["12"] == 260 / 722
+    assert cauc.n_alleles["CSF1PO"] == 722 and cauc.frequencies["CSF1PO"]["12"] == 0.360111
     assert set(tables) == {"NIST1036/AfAm", "NIST1036/Cauc", "NIST1036/Hisp", "NIST1036/Asian", "NIST1036/All"}
     fbi = read_frequency_csv(DNA / "str_allele_frequencies.csv", source="FBI2015", population="SE Hispanic")
     assert ">27" in fbi["FBI2015/SE Hispanic"].frequencies["D18S51"]

@@ -1,0 +1,256 @@
+"""Numba kernels of the DNA index: CODIS stringency scan, Prüm scan, familial top-k.
+
+Contiguous typed arrays only, no validation: :mod:`.search` owns the API.
+Every kernel has a plain-numpy twin in :mod:`.reference` and a test that
+compares them. Shards are ``codes[locus, profile, slot]`` uint8 (see
+:mod:`.encoding`): 0 = empty slot, 254 = wildcard, 255 = unseen probe allele.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+HIGH, MODERATE, LOW = 0, 1, 2
+WILD = 254
+
+
+@njit(cache=True, nogil=True)
+def _codis_locus(codes, k, i, q, q_member, q_alleles, q_n, stringency):
+    """Does candidate ``i`` pass probe ``q`` at locus ``k`` (typed on both sides)?"""
+    width = codes.shape[2]
+    cand_sub = True
+    shared = False
+    cand_wild = False
+    for j in range(width):
+        c = codes[k, i, j]
+        if c == 0:
+            break
+        if c == WILD:
+            cand_wild = True
+        if q_member[q, k, c]:
+            shared = True
+        else:
+            cand_sub = False
+    if stringency == LOW:
+        return shared
+    if stringency == MODERATE and cand_sub:
+        return True
+    if stringency == HIGH and not cand_sub:
+        return False
+    if cand_wild:
+        return True
+    for jp in range(q_n[q, k]):
+        p = q_alleles[q, k, jp]
+        if p == WILD:
+            continue
+        inside = False
+        for j in range(width):
+            c = codes[k, i, j]
+            if c == 0:
+                break
+            if c == p:
+                inside = True
+                break
+        if not inside:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def codis_scan_range(codes, cats, agencies, start, stop, q_member, q_alleles, q_n, q_order, q_nloci,
+                     q_cat_ok, q_agency_ok, stringency, min_loci, out_idx, out_q, out_ncmp, slot0, cap):
+    """Scan profiles ``start:stop`` for every probe; write up to ``cap`` hits at ``slot0``.
+
+    Returns the number of hits found (it may exceed ``cap``; then the caller
+    rescans the range with room for all of them).
+    """
+    found = 0
+    for q in range(q_member.shape[0]):
+        n_loci = q_nloci[q]
+        for i in range(start, stop):
+            if not q_cat_ok[q, cats[i]] or not q_agency_ok[q, agencies[i]]:
+                continue
+            compared = 0
+            ok = True
+            for t in range(n_loci):
+                if compared + (n_loci - t) < min_loci:
+                    ok = False
+                    break
+                k = q_order[q, t]
+                if codes[k, i, 0] == 0:
+                    continue
+                if not _codis_locus(codes, k, i, q, q_member, q_alleles, q_n, stringency):
+                    ok = False
+                    break
+                compared += 1
+            if ok and compared >= min_loci:
+                if found < cap:
+                    out_idx[slot0 + found] = i
+                    out_q[slot0 + found] = q
+                    out_ncmp[slot0 + found] = compared
+                found += 1
+    return found
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def codis_scan(codes, cats, agencies, q_member, q_alleles, q_n, q_order, q_nloci, q_cat_ok, q_agency_ok,
+               stringency, min_loci, block, cap, out_idx, out_q, out_ncmp, counts):
+    """All probes against all profiles in one pass, blocks in parallel; counts[b] hits per block."""
+    n = codes.shape[1]
+    n_blocks = (n + block - 1) // block
+    for b in prange(n_blocks):
+        start = b * block
+        stop = min(n, start + block)
+        counts[b] = codis_scan_range(codes, cats, agencies, start, stop, q_member, q_alleles, q_n, q_order,
+                                     q_nloci, q_cat_ok, q_agency_ok, stringency, min_loci,
+                                     out_idx, out_q, out_ncmp, b * cap, cap)
+
+
+@njit(cache=True, nogil=True)
+def _mismatch(x, y):
+    return 0 if (x == y or x == WILD or y == WILD) else 1
+
+
+@njit(cache=True, nogil=True)
+def prum_scan_range(codes, cats, agencies, start, stop, q_pair, q_full, q_order, q_nloci, q_cat_ok,
+                    q_agency_ok, min_loci, max_mismatch, out_idx, out_q, out_ncmp, out_mm, slot0, cap):
+    """Prüm rules over profiles ``start:stop``: full (0) and near (1 allele) matches."""
+    width = codes.shape[2]
+    found = 0
+    for q in range(q_pair.shape[0]):
+        n_loci = q_nloci[q]
+        for i in range(start, stop):
+            if not q_cat_ok[q, cats[i]] or not q_agency_ok[q, agencies[i]]:
+                continue
+            mismatches = 0
+            full = 0
+            for t in range(n_loci):
+                if full + (n_loci - t) < min_loci:
+                    break
+                k = q_order[q, t]
+                a = codes[k, i, 0]
+                if a == 0 or (width > 2 and codes[k, i, 2] != 0):
+                    continue
+                b = codes[k, i, 1]
+                if b == 0:
+                    b = a
+                p = q_pair[q, k, 0]
+                r = q_pair[q, k, 1]
+                if r == 0:
+                    r = p
+                m1 = _mismatch(a, p) + _mismatch(b, r)
+                m2 = _mismatch(a, r) + _mismatch(b, p)
+                mismatches += min(m1, m2)
+                if mismatches > max_mismatch:
+                    break
+                if q_full[q, k] and a != WILD and b != WILD:
+                    full += 1
+            if mismatches <= max_mismatch and full >= min_loci:
+                if found < cap:
+                    out_idx[slot0 + found] = i
+                    out_q[slot0 + found] = q
+                    out_ncmp[slot0 + found] = full
+                    out_mm[slot0 + found] = mismatches
+                found += 1
+    return found
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def prum_scan(codes, cats, agencies, q_pair, q_full, q_order, q_nloci, q_cat_ok, q_agency_ok, min_loci,
+              max_mismatch, block, cap, out_idx, out_q, out_ncmp, out_mm, counts):
+    """All probes, Prüm rules, blocks in parallel; counts[b] hits per block."""
+    n = codes.shape[1]
+    n_blocks = (n + block - 1) // block
+    for b in prange(n_blocks):
+        start = b * block
+        stop = min(n, start + block)
+        counts[b] = prum_scan_range(codes, cats, agencies, start, stop, q_pair, q_full, q_order, q_nloci,
+                                    q_cat_ok, q_agency_ok, min_loci, max_mismatch,
+                                    out_idx, out_q, out_ncmp, out_mm, b * cap, cap)
+
+
+@njit(cache=True, nogil=True)
+def ki_product(codes, i, loci, pair, g, pop, k0, k1, k2):
+    """Combined kinship index of candidate ``i`` for population ``pop``.
+
+    ``g[pop, k, c]`` is (copies of allele c in the probe) / frequency, so that
+    X1 = g[a]/2 (homozygous candidate) or (g[a] + g[b])/4, and X2 = X1**2 or
+    g[a] g[b]/2 when the genotypes are identical, else 0.
+    """
+    width = codes.shape[2]
+    prod = 1.0
+    for t in range(loci.shape[0]):
+        k = loci[t]
+        a = codes[k, i, 0]
+        if a == 0 or a == WILD:
+            continue
+        b = codes[k, i, 1]
+        if b == WILD or (width > 2 and codes[k, i, 2] != 0):
+            continue
+        ga = g[pop, k, a]
+        if b == 0:
+            x1 = 0.5 * ga
+            x2 = x1 * x1 if (a == pair[k, 0] and pair[k, 1] == 0) else 0.0
+        else:
+            gb = g[pop, k, b]
+            x1 = 0.25 * (ga + gb)
+            x2 = 0.5 * ga * gb if (a == pair[k, 0] and b == pair[k, 1]) else 0.0
+        prod *= k0 + k1 * x1 + k2 * x2
+        if prod == 0.0:
+            break
+    return prod
+
+
+@njit(cache=True, nogil=True)
+def _worst(scores, idx, filled):
+    w = 0
+    for j in range(1, filled):
+        if scores[j] < scores[w] or (scores[j] == scores[w] and idx[j] > idx[w]):
+            w = j
+    return w
+
+
+@njit(cache=True, nogil=True)
+def familial_range(codes, cats, agencies, start, stop, cat_ok, agency_ok, loci, pair, g, k0, k1, k2,
+                   min_ki, out_score, out_idx):
+    """Top-k by minimum-over-populations KI among ``start:stop``; returns how many were kept."""
+    k_top = out_score.shape[0]
+    n_pops = g.shape[0]
+    filled = 0
+    w = 0
+    for i in range(start, stop):
+        if not cat_ok[cats[i]] or not agency_ok[agencies[i]]:
+            continue
+        s = ki_product(codes, i, loci, pair, g, 0, k0, k1, k2)
+        if s < min_ki or (filled == k_top and s <= out_score[w]):
+            continue
+        for pop in range(1, n_pops):
+            sp = ki_product(codes, i, loci, pair, g, pop, k0, k1, k2)
+            if sp < s:
+                s = sp
+                if s < min_ki or (filled == k_top and s <= out_score[w]):
+                    break
+        if s < min_ki or (filled == k_top and s <= out_score[w]):
+            continue
+        if filled < k_top:
+            out_score[filled] = s
+            out_idx[filled] = i
+            filled += 1
+        else:
+            out_score[w] = s
+            out_idx[w] = i
+        w = _worst(out_score, out_idx, filled)
+    return filled
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def familial_scan(codes, cats, agencies, cat_ok, agency_ok, loci, pair, g, k0, k1, k2, min_ki,
+                  n_chunks, out_score, out_idx, counts):
+    """Exact top-k per chunk in parallel (the caller merges the chunks)."""
+    n = codes.shape[1]
+    step = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        start = min(n, c * step)
+        stop = min(n, start + step)
+        counts[c] = familial_range(codes, cats, agencies, start, stop, cat_ok, agency_ok, loci, pair, g,
+                                   k0, k1, k2, min_ki, out_score[c], out_idx[c])

@@ -20,6 +20,45 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def fingerprint_values(position, impression, template_bytes, template_version, image_sha256=None) -> dict:
+    """Checked column values of one ``fingerprints`` row (record id aside)."""
+    return dict(
+        position=_checks.integer("finger position", position, 0, 10),
+        impression=_checks.choice("impression", impression, IMPRESSIONS),
+        template=_checks.blob("template", template_bytes),
+        template_version=_checks.version("template_version", template_version),
+        image_sha256=_checks.sha256_hex("image_sha256", image_sha256),
+    )
+
+
+def face_values(template_bytes, model_id, template_version, image_sha256=None) -> dict:
+    """Checked column values of one ``faces`` row (record id aside)."""
+    return dict(
+        template=_checks.blob("template", template_bytes),
+        model_id=_checks.text("model_id", model_id, 64),
+        template_version=_checks.version("template_version", template_version),
+        image_sha256=_checks.sha256_hex("image_sha256", image_sha256),
+    )
+
+
+def dna_values(specimen_id, category, profile_bytes, profile_version) -> dict:
+    """Checked column values of one ``dna_profiles`` row (record id aside)."""
+    return dict(
+        specimen_id=_checks.text("specimen_id", specimen_id, REF_LEN),
+        category=_checks.text("category", category, 64),
+        profile=_checks.blob("profile", profile_bytes),
+        profile_version=_checks.version("profile_version", profile_version),
+    )
+
+
+#: Template table and value checker per modality (used by the bulk path too).
+TEMPLATE_WRITERS = {
+    "fingerprint": (fingerprints, fingerprint_values),
+    "face": (faces, face_values),
+    "dna": (dna_profiles, dna_values),
+}
+
+
 class RecordsMixin:
     """Record and template methods of :class:`~.store.Store`."""
 
@@ -140,24 +179,13 @@ class RecordsMixin:
         image_sha256 : str, optional
             Hex SHA-256 of the source image (the image itself is not stored).
         """
-        values = dict(
-            position=_checks.integer("finger position", position, 0, 10),
-            impression=_checks.choice("impression", impression, IMPRESSIONS),
-            template=_checks.blob("template", template_bytes),
-            template_version=_checks.version("template_version", template_version),
-            image_sha256=_checks.sha256_hex("image_sha256", image_sha256),
-        )
+        values = fingerprint_values(position, impression, template_bytes, template_version, image_sha256)
         return self._add_template(fingerprints, "fingerprint", record_id, values)
 
     def add_face(self, record_id: int, template_bytes: bytes, model_id: str, template_version: int,
                  image_sha256: str | None = None) -> int:
         """Add one face template (one detected face) to a face record and return its id."""
-        values = dict(
-            template=_checks.blob("template", template_bytes),
-            model_id=_checks.text("model_id", model_id, 64),
-            template_version=_checks.version("template_version", template_version),
-            image_sha256=_checks.sha256_hex("image_sha256", image_sha256),
-        )
+        values = face_values(template_bytes, model_id, template_version, image_sha256)
         return self._add_template(faces, "face", record_id, values)
 
     def add_dna_profile(self, record_id: int, specimen_id: str, category: str, profile_bytes: bytes,
@@ -167,12 +195,7 @@ class RecordsMixin:
         ``category`` is the profile category (convicted offender, forensic
         unknown, ...) as the DNA layer names it; the store only bounds its length.
         """
-        values = dict(
-            specimen_id=_checks.text("specimen_id", specimen_id, REF_LEN),
-            category=_checks.text("category", category, 64),
-            profile=_checks.blob("profile", profile_bytes),
-            profile_version=_checks.version("profile_version", profile_version),
-        )
+        values = dna_values(specimen_id, category, profile_bytes, profile_version)
         return self._add_template(dna_profiles, "dna", record_id, values)
 
     def _add_template(self, table, modality: str, record_id: int, values: dict) -> int:
@@ -248,6 +271,21 @@ class RecordsMixin:
         return modality
 
     def add_fingerprints(self, record_id: int, fingers: Iterable[tuple]) -> list[int]:
-        """Add several fingers in one transaction; each item is the argument tuple of :meth:`add_fingerprint` after ``record_id``."""
-        with self.transaction():
-            return [self.add_fingerprint(record_id, *finger) for finger in fingers]
+        """Add several fingers to one record in one transaction and return their ids.
+
+        Each item holds the arguments of :meth:`add_fingerprint` after
+        ``record_id``: ``(position, impression, template_bytes, template_version[, image_sha256])``.
+        All rows are checked before anything is written; one bad finger stores none.
+        """
+        rows = [fingerprint_values(*finger) for finger in fingers]
+        _checks.row_id("record_id", record_id)
+        with self._writing("fingerprint") as conn:
+            found = self._record_modality(conn, record_id)
+            if found != "fingerprint":
+                raise ValueError(f"record {record_id} is a {found} record, not a fingerprint record")
+            if not rows:
+                return []
+            conn.execute(update(records).where(records.c.id == record_id).values(updated_at=_now()))
+            result = conn.execute(insert(fingerprints).returning(fingerprints.c.id, sort_by_parameter_order=True),
+                                  [{"record_id": record_id, **row} for row in rows])
+            return list(result.scalars())

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, Integer, Text, cast, func, inspect, i
 
 from . import _checks
 from ._audit import AuditMixin
+from ._bulk import BulkMixin
 from ._cases import CasesMixin
 from ._records import RecordsMixin
 from .engine import biomatch_home, default_url, make_engines
@@ -44,7 +45,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-class Store(RecordsMixin, CasesMixin, AuditMixin):
+class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
     """Persistent store of records, templates, marks, notifications and audit.
 
     Create it with :meth:`Store.open`. It is safe to share one instance between

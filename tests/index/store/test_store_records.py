@@ -121,3 +121,49 @@ def test_bad_input_is_refused_with_a_clear_message(store, call, message):
         call(store, rid)
     assert store.count("fingerprint") == 0 and store.count("face") == 0
     assert store.generation("fingerprint") == gen
+
+
+def test_enrol_many_round_trip_every_modality(store):
+    entries = [(f"S-{i}", "UK" if i % 2 else "FR", i == 3,
+                [(f"SPEC-{i}", "convicted offender", i.to_bytes(2, "big") * 3, 1)]) for i in range(1200)]
+    ids = store.enrol_many("dna", entries)
+    assert len(ids) == 1200 and ids == sorted(ids)
+    assert store.get_record(ids[3]).restricted is True and store.get_record(ids[4]).owner_agency == "FR"
+    assert store.get_dna_profiles(ids[7])[0].specimen_id == "SPEC-7"
+    rows = list(store.iter_templates("dna", batch=500))
+    assert [(r.record_id, r.data) for r in rows[:2]] == [(ids[0], b"\x00\x00" * 3), (ids[1], b"\x00\x01" * 3)]
+    assert rows[1100].data == (1100).to_bytes(2, "big") * 3
+    assert store.generation("dna") == 1
+    tp = store.enrol_many("fingerprint", [("TP-1", "FR", False, [
+        {"position": p, "impression": "plain", "template_bytes": b"t", "template_version": 2} for p in (1, 2)])])
+    assert [f.position for f in store.get_fingerprints(tp[0])] == [1, 2]
+    face = store.enrol_many("face", [("N-1", "IP", False, [(b"e1", "sface", 1), (b"e2", "sface", 1, SHA)])])
+    assert [f.template for f in store.get_faces(face[0])] == [b"e1", b"e2"]
+    assert store.enrol_many("face", []) == []
+
+
+@pytest.mark.parametrize("entries, message", [
+    ([("A", "UK", False, []), ("A", "UK", False, [])], "'A' appears twice in this batch"),
+    ([("B", "UK", False, []), ("OLD", "UK", False, [])], "'OLD' already exist"),
+    ([("B", "UK", False, [("s", "arrestee", b"", 1)])], r"entry 0 \('B'\): profile is empty"),
+    ([("B", "UK", False, []), ("C", "UK", False, [("s", "arrestee", b"p")])], r"entry 1 \('C'\): template arguments"),
+    ([("B", "UK", "no", [])], "restricted must be a bool"),
+    ([("B", "UK")], "must be \\(external_ref"),
+])
+def test_enrol_many_all_or_nothing(store, entries, message):
+    store.add_record("dna", "OLD", "UK")
+    gen = store.generation("dna")
+    with pytest.raises(ValueError, match=message):
+        store.enrol_many("dna", entries)
+    assert [r.external_ref for r in store.list_records("dna")] == ["OLD"]
+    assert store.count("dna") == 0 and store.generation("dna") == gen
+
+
+def test_add_fingerprints_checks_every_finger_first(store):
+    rid = store.add_record("fingerprint", "TP-1", "FR")
+    with pytest.raises(ValueError, match="impression"):
+        store.add_fingerprints(rid, [(1, "rolled", b"t", 1), (2, "smudged", b"t", 1)])
+    assert store.count("fingerprint") == 0
+    face = store.add_record("face", "F", "FR")
+    with pytest.raises(ValueError, match="not a fingerprint record"):
+        store.add_fingerprints(face, [(1, "rolled", b"t", 1)])

@@ -234,8 +234,9 @@ class RecordsMixin:
         kind : {'fingerprint', 'face', 'dna', 'mark'}
             For ``'mark'`` only unsolved marks are yielded (the reverse-search file).
         batch : int
-            Rows fetched per query (keyset pagination, so memory stays bounded
-            and no long-lived cursor holds a lock).
+            Rows fetched per round trip; the rows are streamed (server-side
+            cursor on PostgreSQL) from one snapshot, so memory stays bounded.
+            Readers never block writers on either backend.
 
         Yields
         ------
@@ -256,6 +257,25 @@ class RecordsMixin:
         """
         from ._iterate import iter_batches
         yield from iter_batches(self, kind, batch)
+
+    def template_snapshot(self, kind: str, *, batch: int = 10_000):
+        """Context manager yielding ``(generation, batches)`` from one consistent snapshot.
+
+        This is the way to rebuild an index: the generation and the rows are
+        read in the same database snapshot (a read transaction on SQLite,
+        REPEATABLE READ on PostgreSQL), so the index saved with that
+        generation holds exactly the rows of that generation. ``batches``
+        yields lists of the dicts of :meth:`iter_template_rows`.
+
+        Examples
+        --------
+        >>> with store.template_snapshot("face") as (generation, batches):   # doctest: +SKIP
+        ...     for rows in batches:
+        ...         gallery.add([r["row_id"] for r in rows], [decode(r["data"], r["version"]) for r in rows])
+        >>> save_derived(store.derived_dir / "faces.idx", generation, gallery.to_bytes())  # doctest: +SKIP
+        """
+        from ._iterate import template_snapshot
+        return template_snapshot(self, kind, batch)
 
     # -- helpers ----------------------------------------------------------------
     @staticmethod

@@ -167,3 +167,27 @@ def test_add_fingerprints_checks_every_finger_first(store):
     face = store.add_record("face", "F", "FR")
     with pytest.raises(ValueError, match="not a fingerprint record"):
         store.add_fingerprints(face, [(1, "rolled", b"t", 1)])
+
+
+def test_template_snapshot_is_consistent_with_its_generation(store):
+    store.enrol_many("face", [(f"N-{i}", "FR", False, [(bytes([i + 1]), "sface", 1)]) for i in range(25)])
+    gen = store.generation("face")
+    seen = []
+    with store.template_snapshot("face", batch=10) as (generation, batches):
+        for n, rows in enumerate(batches):
+            seen += [r["row_id"] for r in rows]
+            if n == 0:  # writes committed by others mid-rebuild are not in this snapshot...
+                late = store.add_record("face", "LATE", "DE")
+                store.add_face(late, b"late", "sface", 1)
+                store.delete_record(store.find_record("face", "N-24").id)
+    assert generation == gen and len(seen) == 25 and seen == sorted(seen)
+    assert store.generation("face") > generation  # ...and the label is stale afterwards, so it gets rebuilt
+    assert len(list(store.iter_templates("face"))) == 25  # 25 - 1 deleted + 1 late
+
+
+def test_template_snapshot_inside_a_transaction_sees_its_writes(store):
+    with store.transaction():
+        rid = store.add_record("dna", "S-1", "UK")
+        store.add_dna_profile(rid, "SP", "arrestee", b"p", 1)
+        with store.template_snapshot("dna") as (_generation, batches):
+            assert [r["specimen_id"] for rows in batches for r in rows] == ["SP"]

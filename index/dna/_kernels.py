@@ -57,33 +57,90 @@ def _codis_locus(codes, k, i, q, q_member, q_alleles, q_n, stringency):
 
 
 @njit(cache=True, nogil=True)
-def codis_scan_range(codes, cats, agencies, start, stop, q_member, q_alleles, q_n, q_order, q_nloci,
-                     q_cat_ok, q_agency_ok, stringency, min_loci, out_idx, out_q, out_ncmp, slot0, cap):
+def _pair_codis(a, b, q, k, q_member, q_alleles, q_n, stringency):
+    """:func:`_codis_locus` for an explicit narrow genotype (a, b), b = 0 for a homozygote."""
+    cand_sub = q_member[q, k, a] and (b == 0 or q_member[q, k, b])
+    if stringency == LOW:
+        return q_member[q, k, a] or (b != 0 and q_member[q, k, b])
+    if stringency == MODERATE and cand_sub:
+        return True
+    if stringency == HIGH and not cand_sub:
+        return False
+    if a == WILD or b == WILD:
+        return True
+    for jp in range(q_n[q, k]):
+        p = q_alleles[q, k, jp]
+        if p != WILD and p != a and p != b:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def codis_pass_tables(q_member, q_alleles, q_n, q_order, q_nloci, n_codes, stringency, out):
+    """out[q, a | b << 8] = 1 where genotype (a, b) fails probe q at its first locus (0: passes or untyped)."""
+    for q in range(out.shape[0]):
+        out[q, :] = 0
+        if q_nloci[q] == 0:
+            out[q, :] = 1
+            continue
+        k = q_order[q, 0]
+        for a in range(1, 255):
+            if a >= n_codes[k] and a != WILD:
+                continue
+            for b in range(0, 255):
+                if b >= n_codes[k] and b != WILD:
+                    continue
+                if not _pair_codis(a, b, q, k, q_member, q_alleles, q_n, stringency):
+                    out[q, a | (b << 8)] = 1
+
+
+@njit(cache=True, nogil=True)
+def _codis_candidate(codes, i, q, q_member, q_alleles, q_n, q_order, n_loci, stringency, min_loci):
+    """Loci compared for candidate ``i`` if it passes probe ``q`` at every one, else -1."""
+    compared = 0
+    for t in range(n_loci):
+        if compared + (n_loci - t) < min_loci:
+            return -1
+        k = q_order[q, t]
+        if codes[k, i, 0] == 0:
+            continue
+        if not _codis_locus(codes, k, i, q, q_member, q_alleles, q_n, stringency):
+            return -1
+        compared += 1
+    return compared
+
+
+@njit(cache=True, nogil=True)
+def codis_scan_range(codes, pair16, pre, use_pre, cats, agencies, start, stop, q_member, q_alleles, q_n, q_order,
+                     q_nloci, q_cat_ok, q_agency_ok, stringency, min_loci, out_idx, out_q, out_ncmp, slot0, cap):
     """Scan profiles ``start:stop`` for every probe; write up to ``cap`` hits at ``slot0``.
 
+    With ``use_pre`` (narrow shards), a branch-free first pass looks each
+    profile's genotype at the probe's most selective locus up in ``pre`` (see
+    :func:`codis_pass_tables`) and only the survivors are evaluated in full.
     Returns the number of hits found (it may exceed ``cap``; then the caller
     rescans the range with room for all of them).
     """
     found = 0
+    survivors = np.empty(stop - start, np.int64)
     for q in range(q_member.shape[0]):
         n_loci = q_nloci[q]
-        for i in range(start, stop):
+        n_surv = 0
+        if use_pre:
+            k0 = q_order[q, 0]
+            for i in range(start, stop):
+                survivors[n_surv] = i
+                n_surv += 1 - pre[q, pair16[k0, i]]
+        else:
+            for i in range(start, stop):
+                survivors[n_surv] = i
+                n_surv += 1
+        for j in range(n_surv):
+            i = survivors[j]
             if not q_cat_ok[q, cats[i]] or not q_agency_ok[q, agencies[i]]:
                 continue
-            compared = 0
-            ok = True
-            for t in range(n_loci):
-                if compared + (n_loci - t) < min_loci:
-                    ok = False
-                    break
-                k = q_order[q, t]
-                if codes[k, i, 0] == 0:
-                    continue
-                if not _codis_locus(codes, k, i, q, q_member, q_alleles, q_n, stringency):
-                    ok = False
-                    break
-                compared += 1
-            if ok and compared >= min_loci:
+            compared = _codis_candidate(codes, i, q, q_member, q_alleles, q_n, q_order, n_loci, stringency, min_loci)
+            if compared >= min_loci:
                 if found < cap:
                     out_idx[slot0 + found] = i
                     out_q[slot0 + found] = q
@@ -93,16 +150,15 @@ def codis_scan_range(codes, cats, agencies, start, stop, q_member, q_alleles, q_
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def codis_scan(codes, cats, agencies, q_member, q_alleles, q_n, q_order, q_nloci, q_cat_ok, q_agency_ok,
-               stringency, min_loci, block, cap, out_idx, out_q, out_ncmp, counts):
-    """All probes against all profiles in one pass, blocks in parallel; counts[b] hits per block."""
-    n = codes.shape[1]
+def codis_scan(codes, pair16, pre, use_pre, cats, agencies, n, q_member, q_alleles, q_n, q_order, q_nloci,
+               q_cat_ok, q_agency_ok, stringency, min_loci, block, cap, out_idx, out_q, out_ncmp, counts):
+    """All probes against profiles ``0:n`` in one pass, blocks in parallel; counts[b] hits per block."""
     n_blocks = (n + block - 1) // block
     for b in prange(n_blocks):
         start = b * block
         stop = min(n, start + block)
-        counts[b] = codis_scan_range(codes, cats, agencies, start, stop, q_member, q_alleles, q_n, q_order,
-                                     q_nloci, q_cat_ok, q_agency_ok, stringency, min_loci,
+        counts[b] = codis_scan_range(codes, pair16, pre, use_pre, cats, agencies, start, stop, q_member, q_alleles,
+                                     q_n, q_order, q_nloci, q_cat_ok, q_agency_ok, stringency, min_loci,
                                      out_idx, out_q, out_ncmp, b * cap, cap)
 
 
@@ -112,14 +168,55 @@ def _mismatch(x, y):
 
 
 @njit(cache=True, nogil=True)
-def prum_scan_range(codes, cats, agencies, start, stop, q_pair, q_full, q_order, q_nloci, q_cat_ok,
-                    q_agency_ok, min_loci, max_mismatch, out_idx, out_q, out_ncmp, out_mm, slot0, cap):
-    """Prüm rules over profiles ``start:stop``: full (0) and near (1 allele) matches."""
+def _prum_locus(a, b, p, r):
+    """Differing alleles between genotype (a, b) and probe (p, r); 0 in a second slot is a homozygote."""
+    if b == 0:
+        b = a
+    if r == 0:
+        r = p
+    return min(_mismatch(a, p) + _mismatch(b, r), _mismatch(a, r) + _mismatch(b, p))
+
+
+@njit(cache=True, nogil=True)
+def prum_mismatch_tables(q_pair, q_order, q_nloci, n_codes, out):
+    """out[q, t, a | b << 8]: mismatches of genotype (a, b) at probe q's t-th locus (0 if untyped)."""
+    for q in range(out.shape[0]):
+        out[q] = 0
+        for t in range(min(out.shape[1], q_nloci[q])):
+            k = q_order[q, t]
+            for a in range(1, 255):
+                if a >= n_codes[k] and a != WILD:
+                    continue
+                for b in range(0, 255):
+                    if b >= n_codes[k] and b != WILD:
+                        continue
+                    out[q, t, a | (b << 8)] = _prum_locus(a, b, q_pair[q, k, 0], q_pair[q, k, 1])
+
+
+@njit(cache=True, nogil=True)
+def prum_scan_range(codes, pair16, pre, use_pre, cats, agencies, start, stop, q_pair, q_full, q_order, q_nloci,
+                    q_cat_ok, q_agency_ok, min_loci, max_mismatch, out_idx, out_q, out_ncmp, out_mm, slot0, cap):
+    """Prüm rules over profiles ``start:stop``: full (0) and near (1 allele) matches.
+
+    With ``use_pre``, mismatches at the probe's first loci are summed from
+    ``pre`` (see :func:`prum_mismatch_tables`) without branches, and only the
+    profiles still within ``max_mismatch`` are evaluated in full.
+    """
     width = codes.shape[2]
     found = 0
+    survivors = np.empty(stop - start, np.int64)
     for q in range(q_pair.shape[0]):
         n_loci = q_nloci[q]
+        n_surv = 0
+        n_pre = min(pre.shape[1], n_loci) if use_pre else 0
         for i in range(start, stop):
+            penalty = 0
+            for t in range(n_pre):
+                penalty += pre[q, t, pair16[q_order[q, t], i]]
+            survivors[n_surv] = i
+            n_surv += penalty <= max_mismatch
+        for j in range(n_surv):
+            i = survivors[j]
             if not q_cat_ok[q, cats[i]] or not q_agency_ok[q, agencies[i]]:
                 continue
             mismatches = 0
@@ -132,15 +229,7 @@ def prum_scan_range(codes, cats, agencies, start, stop, q_pair, q_full, q_order,
                 if a == 0 or (width > 2 and codes[k, i, 2] != 0):
                     continue
                 b = codes[k, i, 1]
-                if b == 0:
-                    b = a
-                p = q_pair[q, k, 0]
-                r = q_pair[q, k, 1]
-                if r == 0:
-                    r = p
-                m1 = _mismatch(a, p) + _mismatch(b, r)
-                m2 = _mismatch(a, r) + _mismatch(b, p)
-                mismatches += min(m1, m2)
+                mismatches += _prum_locus(a, b, q_pair[q, k, 0], q_pair[q, k, 1])
                 if mismatches > max_mismatch:
                     break
                 if q_full[q, k] and a != WILD and b != WILD:
@@ -156,16 +245,15 @@ def prum_scan_range(codes, cats, agencies, start, stop, q_pair, q_full, q_order,
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def prum_scan(codes, cats, agencies, q_pair, q_full, q_order, q_nloci, q_cat_ok, q_agency_ok, min_loci,
-              max_mismatch, block, cap, out_idx, out_q, out_ncmp, out_mm, counts):
+def prum_scan(codes, pair16, pre, use_pre, cats, agencies, n, q_pair, q_full, q_order, q_nloci, q_cat_ok,
+              q_agency_ok, min_loci, max_mismatch, block, cap, out_idx, out_q, out_ncmp, out_mm, counts):
     """All probes, Prüm rules, blocks in parallel; counts[b] hits per block."""
-    n = codes.shape[1]
     n_blocks = (n + block - 1) // block
     for b in prange(n_blocks):
         start = b * block
         stop = min(n, start + block)
-        counts[b] = prum_scan_range(codes, cats, agencies, start, stop, q_pair, q_full, q_order, q_nloci,
-                                    q_cat_ok, q_agency_ok, min_loci, max_mismatch,
+        counts[b] = prum_scan_range(codes, pair16, pre, use_pre, cats, agencies, start, stop, q_pair, q_full,
+                                    q_order, q_nloci, q_cat_ok, q_agency_ok, min_loci, max_mismatch,
                                     out_idx, out_q, out_ncmp, out_mm, b * cap, cap)
 
 
@@ -241,6 +329,115 @@ def familial_range(codes, cats, agencies, start, stop, cat_ok, agency_ok, loci, 
             out_idx[w] = i
         w = _worst(out_score, out_idx, filled)
     return filled
+
+
+@njit(cache=True, nogil=True)
+def _insert(s, i, out_score, out_idx, filled, k_top):
+    """Put (s, i) in a chunk's top-k (replacing the worst when full); returns the new fill."""
+    if filled < k_top:
+        out_score[filled] = s
+        out_idx[filled] = i
+        return filled + 1
+    w = _worst(out_score, out_idx, filled)
+    out_score[w] = s
+    out_idx[w] = i
+    return filled
+
+
+@njit(cache=True, nogil=True)
+def _ki_entry(a, b, p, r, gk, k0, k1, k2):
+    """KI of narrow genotype (a, b) against probe pair (p, r): the arithmetic of :func:`ki_product`."""
+    if a == 0 or a == WILD or b == WILD:
+        return 1.0
+    ga = gk[a]
+    if b == 0:
+        x1 = 0.5 * ga
+        x2 = x1 * x1 if (a == p and r == 0) else 0.0
+    else:
+        gb = gk[b]
+        x1 = 0.25 * (ga + gb)
+        x2 = 0.5 * ga * gb if (a == p and b == r) else 0.0
+    return k0 + k1 * x1 + k2 * x2
+
+
+@njit(cache=True, nogil=True)
+def ki_tables(loci, pair, g, pop, n_codes, k0, k1, k2, offsets, out):
+    """Per used locus t, out[offsets[t] + (a | b << 8)] = KI of genotype (a, b) for population ``pop``.
+
+    Each locus table covers ``n_codes[k] << 8`` entries plus one last entry
+    (1.0) that every pair holding a wildcard second code is clamped to.
+    """
+    for t in range(loci.shape[0]):
+        k = loci[t]
+        limit = n_codes[k] << 8
+        base = offsets[t]
+        out[base:base + limit + 1] = 1.0
+        for a in range(0, 255):
+            if a >= n_codes[k] and a != WILD:
+                continue
+            for b in range(0, n_codes[k]):
+                v = a | (b << 8)
+                if v < limit:
+                    out[base + v] = _ki_entry(a, b, pair[k, 0], pair[k, 1], g[pop, k], k0, k1, k2)
+
+
+@njit(cache=True, nogil=True)
+def familial_narrow_range(codes, pair16, cats, agencies, start, stop, cat_ok, agency_ok, loci, pair, g, k0, k1, k2,
+                          tables, offsets, limits, min_ki, block, out_score, out_idx):
+    """:func:`familial_range` for narrow shards, locus-major over blocks of profiles.
+
+    The first population's KI product is accumulated one locus column at a
+    time from the per-genotype tables of :func:`ki_tables` (one load and one
+    multiply per profile and locus, the same values as :func:`ki_product`);
+    only profiles that could enter the top-k are scored for the other
+    populations.
+    """
+    k_top = out_score.shape[0]
+    n_pops = g.shape[0]
+    acc = np.empty(block)
+    filled = 0
+    worst = -1.0
+    for b0 in range(start, stop, block):
+        m = min(stop, b0 + block) - b0
+        acc[:m] = 1.0
+        for t in range(loci.shape[0]):
+            k = loci[t]
+            base = offsets[t]
+            limit = limits[t]
+            for j in range(m):
+                acc[j] *= tables[base + min(np.int64(pair16[k, b0 + j]), limit)]
+        for j in range(m):
+            s = acc[j]
+            i = b0 + j
+            if s < min_ki or (filled == k_top and s <= worst):
+                continue
+            if not cat_ok[cats[i]] or not agency_ok[agencies[i]]:
+                continue
+            for pop in range(1, n_pops):
+                sp = ki_product(codes, i, loci, pair, g, pop, k0, k1, k2)
+                if sp < s:
+                    s = sp
+                    if s < min_ki or (filled == k_top and s <= worst):
+                        break
+            if s < min_ki or (filled == k_top and s <= worst):
+                continue
+            filled = _insert(s, i, out_score, out_idx, filled, k_top)
+            if filled == k_top:
+                worst = out_score[_worst(out_score, out_idx, filled)]
+    return filled
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def familial_narrow_scan(codes, pair16, cats, agencies, n, cat_ok, agency_ok, loci, pair, g, k0, k1, k2, tables,
+                         offsets, limits, min_ki, n_chunks, block, out_score, out_idx, counts):
+    """Exact top-k per chunk of a narrow shard, in parallel (the caller merges the chunks)."""
+    step = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        start = min(n, c * step)
+        stop = min(n, start + step)
+        counts[c] = familial_narrow_range(codes, pair16, cats, agencies, start, stop, cat_ok, agency_ok, loci, pair,
+                                          g, k0, k1, k2, tables, offsets, limits, min_ki, block,
+                                          out_score[c], out_idx[c])
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -88,6 +88,38 @@ def prepare_familial(index, probe, tables, relationship: str, params: StatsParam
     return FamilialProbe(np.array(used, np.int64), pair, g, k, tuple(t.name for t in tables))
 
 
+#: Profiles per block of the locus-major familial scan (one float64 accumulator each).
+FAMILIAL_BLOCK = 2048
+
+
+def ki_lookup(fp: FamilialProbe, n_codes: np.ndarray):
+    """First population's per-genotype KI tables for the narrow kernel: (tables, offsets, limits)."""
+    limits = np.array([int(n_codes[k]) << 8 for k in fp.loci], np.int64)
+    offsets = np.concatenate([[0], np.cumsum(limits + 1)[:-1]]).astype(np.int64)
+    tables = np.empty(int((limits + 1).sum()))
+    K.ki_tables(fp.loci, fp.pair, fp.g, 0, n_codes, *fp.k, offsets, tables)
+    return tables, offsets, limits
+
+
+def _scan_shard(shard, fp, cat_ok, agency_ok, min_ki: float, top: int, n_codes) -> list[tuple[float, int]]:
+    """Exact top-``top`` (score, row) pairs of one shard, from per-chunk kernel lists."""
+    n_chunks = max(1, min(shard.n // 4096, 8 * numba.get_num_threads()))
+    scores = np.full((n_chunks, top), -1.0)
+    idx = np.full((n_chunks, top), -1, np.int64)
+    counts = np.zeros(n_chunks, np.int64)
+    codes, pair16, cats, agencies = shard.kernel_arrays()
+    if shard.width == 2:
+        tables, offsets, limits = ki_lookup(fp, n_codes)
+        K.familial_narrow_scan(codes, pair16, cats, agencies, shard.n, cat_ok, agency_ok, fp.loci, fp.pair, fp.g,
+                               *fp.k, tables, offsets, limits, min_ki, n_chunks, FAMILIAL_BLOCK, scores, idx, counts)
+    else:
+        K.familial_scan(shard.codes, shard.cats, shard.agencies, cat_ok, agency_ok, fp.loci, fp.pair, fp.g, *fp.k,
+                        min_ki, n_chunks, scores, idx, counts)
+    found = [(float(s), int(i)) for c in range(n_chunks) for s, i in zip(scores[c, :counts[c]], idx[c, :counts[c]])]
+    found.sort(key=lambda t: (-t[0], t[1]))
+    return found[:top]
+
+
 def familial_search(index, probe, tables, *, relationship: str = "full_sib", top: int = 50, min_ki: float = 0.0,
                     categories=None, agencies=None, params: StatsParams | None = None) -> list[FamilialCandidate]:
     """Rank the index by kinship index against ``probe`` (minimum over populations).
@@ -120,22 +152,16 @@ def familial_search(index, probe, tables, *, relationship: str = "full_sib", top
     if categories is None:
         categories = FAMILIAL_MATRIX.get(probe.category, (C.CONVICTED_OFFENDER, C.ARRESTEE))
     cat_ok, agency_ok = index.category_filter(categories), index.agency_filter(agencies)
+    n_codes = np.array([index.vocab.n_codes(k) for k in range(len(index.params.loci))], np.int64)
     found = []
     for shard in index.shards:
         if shard.n == 0:
             continue
-        n_chunks = max(1, min(shard.n // 4096, 8 * numba.get_num_threads()))
-        scores = np.full((n_chunks, top), -1.0)
-        idx = np.full((n_chunks, top), -1, np.int64)
-        counts = np.zeros(n_chunks, np.int64)
-        K.familial_scan(shard.codes, shard.cats, shard.agencies, cat_ok, agency_ok, fp.loci, fp.pair, fp.g,
-                        *fp.k, float(min_ki), n_chunks, scores, idx, counts)
-        for c in range(n_chunks):
-            for s, i in zip(scores[c, :counts[c]], idx[c, :counts[c]]):
-                found.append((-float(s), int(shard is index.wide), int(i), shard))
+        for s, i in _scan_shard(shard, fp, cat_ok, agency_ok, float(min_ki), top, n_codes):
+            found.append((-s, int(shard is index.wide), i, shard))
     found.sort(key=lambda t: t[:3])
     out = []
-    for neg, _, i, shard in found[:top]:
+    for neg, _, i, shard in found[:top]:  # ties: narrow shard first, then lower row
         per_pop = {name: K.ki_product(shard.codes, i, fp.loci, fp.pair, fp.g, pi, *fp.k)
                    for pi, name in enumerate(fp.populations)}
         out.append(FamilialCandidate(int(shard.ids[i]), -neg, per_pop))

@@ -18,10 +18,12 @@ __all__ = ["DnaIndex", "Shard", "DELETED"]
 
 #: Category code of a removed profile (tombstone; never matches a filter).
 DELETED = 0
+#: Largest profile id (ids are stored as uint32: 4 bytes a profile).
+MAX_ID = 2**32 - 1
 
 
 class Shard:
-    """Growable parallel arrays of one width: codes (L, n, W), categories, agencies, ids."""
+    """Growable parallel arrays of one width: codes (L, n, W), categories, agencies, uint32 ids."""
 
     def __init__(self, n_loci: int, width: int, capacity: int = 1024):
         self.width = width
@@ -29,7 +31,7 @@ class Shard:
         self._codes = np.zeros((n_loci, capacity, width), np.uint8)
         self._cats = np.zeros(capacity, np.uint8)
         self._agencies = np.zeros(capacity, np.uint16)
-        self._ids = np.zeros(capacity, np.int64)
+        self._ids = np.zeros(capacity, np.uint32)
 
     @property
     def codes(self) -> np.ndarray:
@@ -47,6 +49,19 @@ class Shard:
     def ids(self) -> np.ndarray:
         return self._ids[:self.n]
 
+    def kernel_arrays(self):
+        """Full-capacity C-contiguous arrays for the kernels (rows ``0:n`` are live).
+
+        Returns ``(codes, pair16, cats, agencies)``; ``pair16`` views a narrow
+        shard's two codes per locus as one uint16 (``a | b << 8``) and is a
+        dummy for wide shards.
+        """
+        if self.width == 2:
+            pair16 = self._codes.view(np.uint16).reshape(self._codes.shape[0], self._codes.shape[1])
+        else:
+            pair16 = np.zeros((self._codes.shape[0], 1), np.uint16)
+        return self._codes, pair16, self._cats, self._agencies
+
     def reserve(self, capacity: int) -> None:
         """Make room for ``capacity`` profiles in all (one copy of the arrays)."""
         if capacity <= self._ids.shape[0]:
@@ -57,11 +72,14 @@ class Shard:
         cats[:self.n] = self.cats
         agencies = np.zeros(capacity, np.uint16)
         agencies[:self.n] = self.agencies
-        ids = np.zeros(capacity, np.int64)
+        ids = np.zeros(capacity, np.uint32)
         ids[:self.n] = self.ids
         self._codes, self._cats, self._agencies, self._ids = codes, cats, agencies, ids
 
     def append(self, ids, codes, cats, agencies) -> None:
+        ids = np.asarray(ids, np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() > MAX_ID):
+            raise ValueError(f"profile ids must be in 0..{MAX_ID}")
         m = len(ids)
         if self.n + m > self._ids.shape[0]:
             self.reserve(max(self.n + m, 2 * self._ids.shape[0]))
@@ -73,7 +91,7 @@ class Shard:
         self.n += m
 
     def nbytes(self) -> int:
-        return self.n * (self._codes.shape[0] * self.width + 1 + 2 + 8)
+        return self.n * (self._codes.shape[0] * self.width + 1 + 2 + 4)
 
 
 class DnaIndex:
@@ -162,6 +180,7 @@ class DnaIndex:
     def remove(self, ids) -> int:
         """Tombstone the profiles with these ids; returns how many were removed."""
         ids = np.asarray(ids, np.int64).reshape(-1)
+        ids = ids[(ids >= 0) & (ids <= MAX_ID)]
         removed = 0
         for shard in self.shards:
             hit = np.isin(shard.ids, ids) & (shard.cats != DELETED)

@@ -64,17 +64,37 @@ class PreparedProbes:
     n_loci: np.ndarray    # (Q,) int64 typed loci per probe
 
 
-def _selectivity(index, k: int, codes) -> float:
-    """Rough share of database profiles that pass locus ``k``: lower is visited first."""
+def _selectivity(index, k: int, codes, rule: str) -> float:
+    """Estimated share of database profiles passing locus ``k`` under ``rule``: lowest is visited first.
+
+    Hardy-Weinberg estimates from the index's own allele counts: with f the
+    frequencies of the probe's alleles and m their sum, high passes 2f1f2 (f^2),
+    moderate adds m^2 (candidate inside the probe) and, for a one-allele
+    probe, 2f - f^2; low and Prüm pass 1 - (1 - m)^2. Untyped loci and
+    wildcards always pass.
+    """
     counts = index.code_counts[k]
     n_profiles = max(1, index.narrow.n + index.wide.n)
     n_alleles = max(1, int(counts[1:].sum()))
-    mass = sum(int(counts[c]) for c in set(codes) if c not in (0, 255)) / n_alleles
-    return counts[0] / n_profiles + counts[WILDCARD_CODE] / n_alleles + mass
+    distinct = sorted(set(int(c) for c in codes if c != 0))
+    f = [counts[c] / n_alleles if c != 255 else 0.0 for c in distinct if c != WILDCARD_CODE]
+    always = counts[0] / n_profiles + counts[WILDCARD_CODE] / n_alleles + (1.0 if len(f) < len(distinct) else 0.0)
+    m = sum(f)
+    exact = f[0] ** 2 if len(f) == 1 else (2 * f[0] * f[1] if len(f) == 2 else 0.0)
+    if rule in ("low", "prum"):
+        share = 1 - (1 - min(m, 1.0)) ** 2
+    elif rule == "high":
+        share = exact
+    else:
+        share = m * m + (2 * f[0] - f[0] ** 2 if len(f) == 1 else exact)
+    return float(always + share)
 
 
-def prepare_probes(index, probes) -> PreparedProbes:
-    """Encode probes in the index vocabulary (unseen alleles match nothing)."""
+def prepare_probes(index, probes, rule: str = "moderate") -> PreparedProbes:
+    """Encode probes in the index vocabulary (unseen alleles match nothing).
+
+    ``rule`` (a stringency or ``"prum"``) only sets the order in which loci are visited.
+    """
     vocab, loci = index.vocab, index.params.loci
     q, n_loci = len(probes), len(loci)
     member = np.zeros((q, n_loci, 256), bool)
@@ -99,7 +119,7 @@ def prepare_probes(index, probes) -> PreparedProbes:
             if WILDCARD in values:
                 member[i, k, :] = True
             full[i, k] = WILDCARD not in values and len(values) <= 2
-            sel.append((_selectivity(index, k, codes), k))
+            sel.append((_selectivity(index, k, codes, rule), k))
         sel.sort()
         order[i, :len(sel)] = [k for _, k in sel]
         typed[i] = len(sel)
@@ -129,20 +149,29 @@ def _collect(n_blocks, cap, counts, arrays, rescan):
     return [np.concatenate(p) if p else np.zeros(0, np.int64) for p in parts]
 
 
-def _codis_shard(shard, pp, cat_ok, agency_ok, stringency, min_loci, block, cap):
+def _n_codes(index) -> np.ndarray:
+    return np.array([index.vocab.n_codes(k) for k in range(len(index.params.loci))], np.int64)
+
+
+def _codis_shard(shard, pp, cat_ok, agency_ok, stringency, min_loci, block, cap, n_codes):
     n = shard.n
     if n == 0:
         return [np.zeros(0, np.int64)] * 3
     n_blocks = (n + block - 1) // block
     idx, qq, ncmp = (np.zeros(n_blocks * cap, np.int64) for _ in range(3))
     counts = np.zeros(n_blocks, np.int64)
-    args = (shard.codes, shard.cats, shard.agencies)
+    codes, pair16, cats, agencies = shard.kernel_arrays()
+    use_pre = shard.width == 2
+    pre = np.zeros((len(pp.n_loci), 65536 if use_pre else 1), np.uint8)
+    if use_pre:
+        K.codis_pass_tables(pp.member, pp.alleles, pp.n, pp.order, pp.n_loci, n_codes, stringency, pre)
     probe = (pp.member, pp.alleles, pp.n, pp.order, pp.n_loci, cat_ok, agency_ok, stringency, min_loci)
-    K.codis_scan(*args, *probe, block, cap, idx, qq, ncmp, counts)
+    K.codis_scan(codes, pair16, pre, use_pre, cats, agencies, n, *probe, block, cap, idx, qq, ncmp, counts)
 
     def rescan(b, c):
         out = [np.zeros(c, np.int64) for _ in range(3)]
-        K.codis_scan_range(*args, b * block, min(n, (b + 1) * block), *probe, *out, 0, c)
+        K.codis_scan_range(codes, pair16, pre, use_pre, cats, agencies, b * block, min(n, (b + 1) * block), *probe,
+                           *out, 0, c)
         return out
 
     return _collect(n_blocks, cap, counts, (idx, qq, ncmp), rescan)
@@ -180,33 +209,42 @@ def search(index, probes, *, stringency: str = "moderate", categories=None, agen
     min_loci = index.params.min_compared_loci if min_loci is None else int(min_loci)
     if min_loci < 1:
         raise ValueError("min_loci must be >= 1")
-    pp = prepare_probes(index, probes)
+    pp = prepare_probes(index, probes, stringency)
     cat_ok, agency_ok = _filters(index, probes, categories, agencies)
     code = STRINGENCIES.index(stringency)
     results = [[] for _ in probes]
     for shard in index.shards:
         idx, qq, ncmp = _codis_shard(shard, pp, cat_ok, agency_ok, code, min_loci,
-                                     index.params.block_size, index.params.hit_capacity)
+                                     index.params.block_size, index.params.hit_capacity, _n_codes(index))
         ids = shard.ids[idx]
         for i, q, c in zip(ids.tolist(), qq.tolist(), ncmp.tolist()):
             results[q].append(DnaHit(i, c))
     return [sorted(r, key=lambda h: (-h.n_compared, h.id)) for r in results]
 
 
-def _prum_shard(shard, pp, cat_ok, agency_ok, min_loci, max_mm, block, cap):
+#: Loci of each probe whose mismatches the Prüm first pass sums without branches.
+PRUM_PREFILTER_LOCI = 3
+
+
+def _prum_shard(shard, pp, cat_ok, agency_ok, min_loci, max_mm, block, cap, n_codes):
     n = shard.n
     if n == 0:
         return [np.zeros(0, np.int64)] * 4
     n_blocks = (n + block - 1) // block
     arrays = tuple(np.zeros(n_blocks * cap, np.int64) for _ in range(4))
     counts = np.zeros(n_blocks, np.int64)
-    args = (shard.codes, shard.cats, shard.agencies)
+    codes, pair16, cats, agencies = shard.kernel_arrays()
+    use_pre = shard.width == 2
+    pre = np.zeros((len(pp.n_loci), PRUM_PREFILTER_LOCI if use_pre else 1, 65536 if use_pre else 1), np.uint8)
+    if use_pre:
+        K.prum_mismatch_tables(pp.pair, pp.order, pp.n_loci, n_codes, pre)
     probe = (pp.pair, pp.full, pp.order, pp.n_loci, cat_ok, agency_ok, min_loci, max_mm)
-    K.prum_scan(*args, *probe, block, cap, *arrays, counts)
+    K.prum_scan(codes, pair16, pre, use_pre, cats, agencies, n, *probe, block, cap, *arrays, counts)
 
     def rescan(b, c):
         out = [np.zeros(c, np.int64) for _ in range(4)]
-        K.prum_scan_range(*args, b * block, min(n, (b + 1) * block), *probe, *out, 0, c)
+        K.prum_scan_range(codes, pair16, pre, use_pre, cats, agencies, b * block, min(n, (b + 1) * block), *probe,
+                          *out, 0, c)
         return out
 
     return _collect(n_blocks, cap, counts, arrays, rescan)
@@ -229,7 +267,7 @@ def search_prum(index, probes, *, min_loci: int | None = None, max_mismatches: i
     max_mm = index.params.prum_max_mismatches if max_mismatches is None else int(max_mismatches)
     if min_loci < 1 or max_mm not in (0, 1):
         raise ValueError("min_loci must be >= 1 and max_mismatches 0 or 1")
-    pp = prepare_probes(index, probes)
+    pp = prepare_probes(index, probes, "prum")
     # Probe loci with more than two alleles are not compared under the Prüm rules.
     order = np.zeros_like(pp.order)
     n_loci = np.zeros_like(pp.n_loci)
@@ -242,7 +280,7 @@ def search_prum(index, probes, *, min_loci: int | None = None, max_mismatches: i
     results = [[] for _ in probes]
     for shard in index.shards:
         idx, qq, ncmp, mm = _prum_shard(shard, pp, cat_ok, agency_ok, min_loci, max_mm,
-                                        index.params.block_size, index.params.hit_capacity)
+                                        index.params.block_size, index.params.hit_capacity, _n_codes(index))
         for i, q, c, m in zip(shard.ids[idx].tolist(), qq.tolist(), ncmp.tolist(), mm.tolist()):
             results[q].append(DnaHit(i, c, m))
     return [sorted(r, key=lambda h: (h.n_mismatches, -h.n_compared, h.id)) for r in results]

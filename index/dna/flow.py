@@ -92,7 +92,10 @@ def _report(gallery, probe, hit, rule, tables, method, stats) -> MatchReport:
     comparison = compare_profiles(probe, candidate, rule, gallery.params.loci)
     rmp, lr = {}, {}
     if tables and comparison.matched:
-        for name, s in match_statistics(probe, tables, method=method, loci=comparison.matched, params=stats).items():
+        # A single probe allele where the candidate is heterozygous: possible drop-out, so 2p.
+        two_p = [k for k in comparison.matched if len(probe.loci[k]) == 1 and len(candidate.loci.get(k, ())) == 2]
+        for name, s in match_statistics(probe, tables, method=method, loci=comparison.matched, params=stats,
+                                        two_p=two_p).items():
             if s.loci:
                 rmp[name], lr[name] = s.rmp, s.lr
     return MatchReport(hit.id, record_id, candidate.specimen_id, candidate.category.slug, candidate.agency, rule,

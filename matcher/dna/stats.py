@@ -11,7 +11,9 @@ method                     heterozygote                     homozygote
                            (1-theta)q] / [(1+theta)(1+2t)]  / [(1+theta)(1+2theta)]
 =========================  ===============================  ====================================================
 
-The profile RMP is the product over loci; the single-source LR is 1/RMP.
+The profile RMP is the product over loci; the single-source LR is 1/RMP. A
+single allele that may have lost its partner to drop-out is given 2p (the
+NRC II "2p rule") when the caller names its locus in ``two_p``.
 
 References
 ----------
@@ -109,7 +111,8 @@ class ProfileStatistics:
 
 
 def random_match_probability(profile, table, *, method: str = "hw", loci=None,
-                             params: StatsParams | None = None, theta: float | None = None) -> ProfileStatistics:
+                             params: StatsParams | None = None, theta: float | None = None,
+                             two_p=()) -> ProfileStatistics:
     """RMP of a single-source profile against one population table.
 
     Parameters
@@ -124,6 +127,9 @@ def random_match_probability(profile, table, *, method: str = "hw", loci=None,
     params : StatsParams, optional
     theta : float, optional
         Overrides ``params.theta``.
+    two_p : iterable of str
+        Loci where a single allele may hide a dropped-out partner: their
+        probability is 2p (the NRC II "2p rule"), not the homozygote's.
     """
     params = params or StatsParams()
     theta = params.theta if theta is None else float(theta)
@@ -148,16 +154,21 @@ def random_match_probability(profile, table, *, method: str = "hw", loci=None,
             skipped[locus] = reason
             continue
         freqs = tuple(allele_frequency(table, locus, a, params) for a in alleles)
-        prob = genotype_probability(freqs[0], freqs[1] if len(freqs) == 2 else None, method, theta)
+        if len(freqs) == 1 and locus in two_p:
+            prob = min(1.0, 2.0 * freqs[0])
+        else:
+            prob = genotype_probability(freqs[0], freqs[1] if len(freqs) == 2 else None, method, theta)
         out.append(LocusStatistic(locus, tuple(alleles), freqs, prob))
     return ProfileStatistics(table.name, method, theta, tuple(out), skipped)
 
 
 def match_statistics(profile, tables, *, method: str = "nrc4.10", loci=None,
-                     params: StatsParams | None = None, theta: float | None = None) -> dict[str, ProfileStatistics]:
-    """RMP and LR per population (a dict keyed by table name)."""
+                     params: StatsParams | None = None, theta: float | None = None,
+                     two_p=()) -> dict[str, ProfileStatistics]:
+    """RMP and LR per population (a dict keyed by table name); see :func:`random_match_probability`."""
     tables = dict(tables) if isinstance(tables, dict) else {t.name: t for t in tables}
     if not tables:
         raise ValueError("no frequency tables given")
-    return {name: random_match_probability(profile, t, method=method, loci=loci, params=params, theta=theta)
+    return {name: random_match_probability(profile, t, method=method, loci=loci, params=params, theta=theta,
+                                           two_p=tuple(two_p))
             for name, t in tables.items()}

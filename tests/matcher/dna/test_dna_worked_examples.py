@@ -106,3 +106,11 @@ def test_frequency_floor_and_absent_alleles(cauc):
     assert lower.loci[0].frequencies == (0.235457, 1 / 722)
     skipped = random_match_probability(StrProfile("S", {"TH01": ["6", "*"], "AMEL": ["X"]}), cauc)
     assert set(skipped.skipped) == {"TH01", "AMEL"} and skipped.rmp == 1.0
+
+
+def test_two_p_rule_for_possible_dropout(cauc):
+    p = StrProfile("D", {"TH01": ["6"], "FGA": ["20", "23"]})
+    plain = random_match_probability(p, cauc, method="nrc4.10", loci=["TH01"])
+    two_p = random_match_probability(p, cauc, method="nrc4.10", loci=["TH01", "FGA"], two_p=["TH01"])
+    assert two_p.loci[0].probability == 2 * 0.235457 and plain.loci[0].probability < two_p.loci[0].probability
+    assert two_p.loci[1].probability == random_match_probability(p, cauc, method="nrc4.10", loci=["FGA"]).rmp

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "biomatch.api.cli_bench",
     "biomatch.api.cli_demo",
     "biomatch.api.cli_serve",
+    "biomatch.api.cli_dna",
 )
 
 

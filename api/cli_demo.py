@@ -6,6 +6,7 @@ import importlib
 #: (name, module) pairs; each module exposes ``run_demo(args) -> None`` and prints readably.
 DEMO_PARTS = (
     ("fingerprint", "biomatch.api.demo_fingerprint"),
+    ("dna", "biomatch.api.demo_dna"),
 )
 
 

@@ -1,0 +1,174 @@
+"""DNA routes: enrol (single, bulk, file import), search, match statistics, familial search, delete.
+
+Translation only: schemas in, :mod:`biomatch.index.dna` / :mod:`biomatch.matcher.dna` calls, schemas out.
+Bad profiles raise :class:`~biomatch.extractors.dna.ProfileError` (a ValueError), answered 422.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from biomatch.extractors.dna import StrProfile, parse_cmf, parse_genemapper_csv
+
+from ..deps import SettingsDep, StoreDep, app_resource
+
+router = APIRouter(prefix="/dna", tags=["dna"])
+
+
+def get_gallery(request: Request, store: StoreDep):
+    from biomatch.index.dna.gallery import DnaGallery
+
+    return app_resource(request, "dna_gallery", lambda: DnaGallery.open(store))
+
+
+def get_tables(request: Request, settings: SettingsDep) -> dict:
+    from biomatch.benchmarks.datasets import data_root
+    from biomatch.extractors.dna import load_population_tables
+
+    path = data_root(settings.data_dir) / "dna" / "str_allele_frequencies.csv"
+    return app_resource(request, "dna_tables", lambda: load_population_tables(path, "NIST1036"))
+
+
+GalleryDep = Annotated[object, Depends(get_gallery)]
+TablesDep = Annotated[dict, Depends(get_tables)]
+
+
+class ProfileIn(BaseModel):
+    """An STR profile: locus -> allele designations, with provenance."""
+
+    specimen_id: str = Field(min_length=1, max_length=200)
+    loci: dict[str, list[str]]
+    category: str = "forensic_unknown"
+    agency: str = ""
+    mixture: bool = False
+    tri_allelic: list[str] = []
+
+    def to_profile(self, wildcards: bool = False) -> StrProfile:
+        return StrProfile.build(self.specimen_id, self.loci, wildcards=wildcards, category=self.category,
+                                agency=self.agency, mixture=self.mixture, tri_allelic=tuple(self.tri_allelic))
+
+
+class EnrolIn(BaseModel):
+    profiles: list[ProfileIn]
+    agency: str = ""
+    restricted: bool = False
+    wildcards: bool = False
+
+
+class ImportIn(BaseModel):
+    """A GeneMapper-style CSV or CODIS CMF XML document as text."""
+
+    format: Literal["csv", "cmf"]
+    content: str
+    category: str = "convicted_offender"
+    agency: str = ""
+    restricted: bool = False
+    wildcards: bool = False
+
+
+class Enrolled(BaseModel):
+    profile_ids: list[int]
+    searchable: int
+
+
+class SearchIn(BaseModel):
+    profiles: list[ProfileIn]
+    rule: Literal["high", "moderate", "low", "prum"] = "moderate"
+    categories: list[str] | None = None
+    agencies: list[str] | None = None
+    requester_agency: str | None = None
+    limit: int | None = Field(None, ge=1)
+    min_loci: int | None = Field(None, ge=1)
+    method: Literal["hw", "nrc4.1", "nrc4.10"] = "nrc4.10"
+    wildcards: bool = False
+
+
+class StatsIn(BaseModel):
+    profile: ProfileIn
+    loci: list[str] | None = None
+    method: Literal["hw", "nrc4.1", "nrc4.10"] = "nrc4.10"
+    theta: float = Field(0.01, ge=0.0, lt=0.5)
+
+
+class FamilialIn(BaseModel):
+    profile: ProfileIn
+    relationship: Literal["parent_child", "full_sib", "half_sib"] = "full_sib"
+    top: int | None = Field(None, ge=1)
+    min_ki: float = Field(0.0, ge=0.0)
+    categories: list[str] | None = None
+    agencies: list[str] | None = None
+    requester_agency: str | None = None
+
+
+def _check_batch(n: int, settings) -> None:
+    if n == 0:
+        raise ValueError("no profiles given")
+    if n > settings.max_batch:
+        raise ValueError(f"{n} profiles exceed the batch limit of {settings.max_batch}")
+
+
+@router.post("/profiles", status_code=201, response_model=Enrolled, summary="Enrol profiles (one transaction)")
+def enrol(body: EnrolIn, gallery: GalleryDep, settings: SettingsDep) -> Enrolled:
+    """Validate every profile, then store all of them in one transaction (nothing on any error)."""
+    _check_batch(len(body.profiles), settings)
+    profiles = [p.to_profile(body.wildcards) for p in body.profiles]
+    ids = gallery.enrol(profiles, agency=body.agency, restricted=body.restricted)
+    return Enrolled(profile_ids=ids, searchable=len(gallery))
+
+
+@router.post("/import", status_code=201, response_model=Enrolled, summary="Bulk import a CSV or CMF document")
+def import_file(body: ImportIn, gallery: GalleryDep, settings: SettingsDep) -> Enrolled:
+    if body.format == "cmf":
+        profiles = parse_cmf(body.content, wildcards=body.wildcards, agency=body.agency)
+    else:
+        profiles = parse_genemapper_csv(body.content, category=body.category, agency=body.agency,
+                                        wildcards=body.wildcards)
+    _check_batch(len(profiles), settings)
+    ids = gallery.enrol(profiles, agency=body.agency, restricted=body.restricted)
+    return Enrolled(profile_ids=ids, searchable=len(gallery))
+
+
+@router.post("/search", summary="Search profiles at a CODIS stringency or under the Prüm rules")
+def search(body: SearchIn, gallery: GalleryDep, tables: TablesDep, settings: SettingsDep) -> dict:
+    from biomatch.index.dna.flow import search_gallery
+
+    _check_batch(len(body.profiles), settings)
+    limit = min(body.limit or settings.default_candidates, settings.max_candidates)
+    probes = [p.to_profile(body.wildcards) for p in body.profiles]
+    results = search_gallery(gallery, probes, rule=body.rule, categories=body.categories, agencies=body.agencies,
+                             requester_agency=body.requester_agency, limit=limit, tables=tables,
+                             method=body.method, min_loci=body.min_loci)
+    return {"results": [{"specimen_id": p.specimen_id, "candidates": [r.to_dict() for r in rs]}
+                        for p, rs in zip(probes, results)]}
+
+
+@router.post("/stats", summary="Random match probability and LR per population")
+def stats(body: StatsIn, tables: TablesDep) -> dict:
+    from biomatch.extractors.dna import normalise_locus
+    from biomatch.extractors.dna.params import StatsParams
+    from biomatch.matcher.dna import match_statistics
+
+    loci = [normalise_locus(x) for x in body.loci] if body.loci else None
+    out = match_statistics(body.profile.to_profile(), tables, method=body.method, loci=loci,
+                           params=StatsParams(theta=body.theta))
+    return {"method": body.method, "theta": body.theta,
+            "populations": {name: {"rmp": s.rmp, "lr": s.lr, "per_locus": {x.locus: x.probability for x in s.loci},
+                                   "skipped": s.skipped} for name, s in out.items()}}
+
+
+@router.post("/familial", summary="Rank the database by kinship index (minimum over populations)")
+def familial(body: FamilialIn, gallery: GalleryDep, tables: TablesDep, settings: SettingsDep) -> dict:
+    from biomatch.index.dna.flow import familial_gallery
+
+    top = min(body.top or settings.default_candidates, settings.max_candidates)
+    ranked = familial_gallery(gallery, body.profile.to_profile(), tables, relationship=body.relationship, top=top,
+                              min_ki=body.min_ki, categories=body.categories, agencies=body.agencies,
+                              requester_agency=body.requester_agency)
+    return {"relationship": body.relationship, "candidates": [r.to_dict() for r in ranked]}
+
+
+@router.delete("/records/{record_id}", status_code=204, summary="Delete a DNA record and its profiles")
+def delete(record_id: int, gallery: GalleryDep) -> None:
+    gallery.delete_record(record_id)

@@ -22,6 +22,7 @@ __all__ = ["create_app", "ROUTERS"]
 #: Router modules, each exposing ``router``; one line per modality.
 ROUTERS = (
     "biomatch.api.routers.system",
+    "biomatch.api.routers.dna",
 )
 
 API_VERSION = "0.1.0"

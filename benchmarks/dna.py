@@ -67,7 +67,7 @@ def _probes(index, table, n_probes: int, rng) -> tuple[list[StrProfile], list[in
         for k in rng.choice(hets, min(3, len(hets)), replace=False):
             kept[k] = kept[k][:1]
         probes.append(StrProfile(f"M{j}", kept, category="forensic_unknown"))
-        truth.append(int(index.narrow.ids[row]))
+        truth.append(int(index.narrow.ids_at([row])[0]))
     fresh = synthetic_codes(locus_samplers(index.vocab, table), n_probes - len(probes), rng)
     tmp = DnaIndex(index.params)
     tmp.vocab = index.vocab

@@ -77,21 +77,26 @@ def _pair_codis(a, b, q, k, q_member, q_alleles, q_n, stringency):
 
 @njit(cache=True, nogil=True)
 def codis_pass_tables(q_member, q_alleles, q_n, q_order, q_nloci, n_codes, stringency, out):
-    """out[q, a | b << 8] = 1 where genotype (a, b) fails probe q at its first locus (0: passes or untyped)."""
+    """out[q, t, a | b << 8] = 1 where genotype (a, b) fails probe q at its t-th locus (0: passes or untyped).
+
+    A probe with fewer typed loci than ``out.shape[1]`` gets all-pass tables
+    for the missing ones (and all-fail if it has none at all).
+    """
     for q in range(out.shape[0]):
-        out[q, :] = 0
+        out[q] = 0
         if q_nloci[q] == 0:
-            out[q, :] = 1
+            out[q, 0, :] = 1
             continue
-        k = q_order[q, 0]
-        for a in range(1, 255):
-            if a >= n_codes[k] and a != WILD:
-                continue
-            for b in range(0, 255):
-                if b >= n_codes[k] and b != WILD:
+        for t in range(min(out.shape[1], q_nloci[q])):
+            k = q_order[q, t]
+            for a in range(1, 255):
+                if a >= n_codes[k] and a != WILD:
                     continue
-                if not _pair_codis(a, b, q, k, q_member, q_alleles, q_n, stringency):
-                    out[q, a | (b << 8)] = 1
+                for b in range(0, 255):
+                    if b >= n_codes[k] and b != WILD:
+                        continue
+                    if not _pair_codis(a, b, q, k, q_member, q_alleles, q_n, stringency):
+                        out[q, t, a | (b << 8)] = 1
 
 
 @njit(cache=True, nogil=True)
@@ -116,7 +121,7 @@ def codis_scan_range(codes, pair16, pre, use_pre, cats, agencies, start, stop, q
     """Scan profiles ``start:stop`` for every probe; write up to ``cap`` hits at ``slot0``.
 
     With ``use_pre`` (narrow shards), a branch-free first pass looks each
-    profile's genotype at the probe's most selective locus up in ``pre`` (see
+    profile's genotypes at the probe's most selective loci up in ``pre`` (see
     :func:`codis_pass_tables`) and only the survivors are evaluated in full.
     Returns the number of hits found (it may exceed ``cap``; then the caller
     rescans the range with room for all of them).
@@ -126,11 +131,19 @@ def codis_scan_range(codes, pair16, pre, use_pre, cats, agencies, start, stop, q
     for q in range(q_member.shape[0]):
         n_loci = q_nloci[q]
         n_surv = 0
-        if use_pre:
+        if use_pre and pre.shape[1] == 1:
             k0 = q_order[q, 0]
             for i in range(start, stop):
                 survivors[n_surv] = i
-                n_surv += 1 - pre[q, pair16[k0, i]]
+                n_surv += 1 - pre[q, 0, pair16[k0, i]]
+        elif use_pre:
+            n_pre = max(1, min(pre.shape[1], n_loci))
+            for i in range(start, stop):
+                fails = 0
+                for t in range(n_pre):
+                    fails += pre[q, t, pair16[q_order[q, t], i]]
+                survivors[n_surv] = i
+                n_surv += fails == 0
         else:
             for i in range(start, stop):
                 survivors[n_surv] = i

@@ -164,5 +164,5 @@ def familial_search(index, probe, tables, *, relationship: str = "full_sib", top
     for neg, _, i, shard in found[:top]:  # ties: narrow shard first, then lower row
         per_pop = {name: K.ki_product(shard.codes, i, fp.loci, fp.pair, fp.g, pi, *fp.k)
                    for pi, name in enumerate(fp.populations)}
-        out.append(FamilialCandidate(int(shard.ids[i]), -neg, per_pop))
+        out.append(FamilialCandidate(int(shard.ids_at([i])[0]), -neg, per_pop))
     return out

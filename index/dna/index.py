@@ -31,7 +31,10 @@ class Shard:
         self._codes = np.zeros((n_loci, capacity, width), np.uint8)
         self._cats = np.zeros(capacity, np.uint8)
         self._agencies = np.zeros(capacity, np.uint16)
-        self._ids = np.zeros(capacity, np.uint32)
+        # Ids are implicit (first id + row) while they arrive consecutive, as
+        # generated or freshly enrolled ones do; the first gap materialises them.
+        self._first_id: int | None = None
+        self._ids: np.ndarray | None = None
 
     @property
     def codes(self) -> np.ndarray:
@@ -47,7 +50,21 @@ class Shard:
 
     @property
     def ids(self) -> np.ndarray:
+        """(n,) uint32 ids (a new array when they are implicit)."""
+        if self._ids is None:
+            return np.arange(self._first_id or 0, (self._first_id or 0) + self.n, dtype=np.uint32)
         return self._ids[:self.n]
+
+    def ids_at(self, rows) -> np.ndarray:
+        """int64 ids of the given rows."""
+        rows = np.asarray(rows, np.int64)
+        if self._ids is None:
+            return rows + (self._first_id or 0)
+        return self._ids[rows].astype(np.int64)
+
+    @property
+    def capacity(self) -> int:
+        return self._cats.shape[0]
 
     def kernel_arrays(self):
         """Full-capacity C-contiguous arrays for the kernels (rows ``0:n`` are live).
@@ -64,7 +81,7 @@ class Shard:
 
     def reserve(self, capacity: int) -> None:
         """Make room for ``capacity`` profiles in all (one copy of the arrays)."""
-        if capacity <= self._ids.shape[0]:
+        if capacity <= self.capacity:
             return
         codes = np.zeros((self._codes.shape[0], capacity, self.width), np.uint8)
         codes[:, :self.n] = self.codes
@@ -72,26 +89,41 @@ class Shard:
         cats[:self.n] = self.cats
         agencies = np.zeros(capacity, np.uint16)
         agencies[:self.n] = self.agencies
-        ids = np.zeros(capacity, np.uint32)
-        ids[:self.n] = self.ids
-        self._codes, self._cats, self._agencies, self._ids = codes, cats, agencies, ids
+        if self._ids is not None:
+            ids = np.zeros(capacity, np.uint32)
+            ids[:self.n] = self._ids[:self.n]
+            self._ids = ids
+        self._codes, self._cats, self._agencies = codes, cats, agencies
 
     def append(self, ids, codes, cats, agencies) -> None:
         ids = np.asarray(ids, np.int64)
         if ids.size and (ids.min() < 0 or ids.max() > MAX_ID):
             raise ValueError(f"profile ids must be in 0..{MAX_ID}")
         m = len(ids)
-        if self.n + m > self._ids.shape[0]:
-            self.reserve(max(self.n + m, 2 * self._ids.shape[0]))
+        if self.n + m > self.capacity:
+            self.reserve(max(self.n + m, 2 * self.capacity))
         s = slice(self.n, self.n + m)
         self._codes[:, s] = codes
         self._cats[s] = cats
         self._agencies[s] = agencies
-        self._ids[s] = ids
+        self._store_ids(s, ids)
         self.n += m
 
+    def _store_ids(self, s: slice, ids: np.ndarray) -> None:
+        if self._ids is None:
+            if self.n == 0 and len(ids):
+                self._first_id = int(ids[0])
+            start = (self._first_id or 0) + s.start
+            if len(ids) == 0 or np.array_equal(ids, np.arange(start, start + len(ids))):
+                return
+            materialised = np.zeros(self.capacity, np.uint32)
+            materialised[:s.start] = np.arange(self._first_id or 0, start, dtype=np.uint32)
+            self._ids = materialised
+        self._ids[s] = ids
+
     def nbytes(self) -> int:
-        return self.n * (self._codes.shape[0] * self.width + 1 + 2 + 4)
+        """Bytes of the live rows: codes, category, agency, and ids when they are explicit."""
+        return self.n * (self._codes.shape[0] * self.width + 1 + 2 + (0 if self._ids is None else 4))
 
 
 class DnaIndex:

@@ -153,6 +153,11 @@ def _n_codes(index) -> np.ndarray:
     return np.array([index.vocab.n_codes(k) for k in range(len(index.params.loci))], np.int64)
 
 
+#: Loci looked up in the branch-free first pass, per stringency code (high, moderate, low):
+#: one locus already rejects most profiles at high and moderate, low needs three.
+CODIS_PREFILTER_LOCI = (1, 1, 3)
+
+
 def _codis_shard(shard, pp, cat_ok, agency_ok, stringency, min_loci, block, cap, n_codes):
     n = shard.n
     if n == 0:
@@ -162,7 +167,8 @@ def _codis_shard(shard, pp, cat_ok, agency_ok, stringency, min_loci, block, cap,
     counts = np.zeros(n_blocks, np.int64)
     codes, pair16, cats, agencies = shard.kernel_arrays()
     use_pre = shard.width == 2
-    pre = np.zeros((len(pp.n_loci), 65536 if use_pre else 1), np.uint8)
+    n_pre = CODIS_PREFILTER_LOCI[stringency] if use_pre else 1
+    pre = np.zeros((len(pp.n_loci), n_pre, 65536 if use_pre else 1), np.uint8)
     if use_pre:
         K.codis_pass_tables(pp.member, pp.alleles, pp.n, pp.order, pp.n_loci, n_codes, stringency, pre)
     probe = (pp.member, pp.alleles, pp.n, pp.order, pp.n_loci, cat_ok, agency_ok, stringency, min_loci)
@@ -216,7 +222,7 @@ def search(index, probes, *, stringency: str = "moderate", categories=None, agen
     for shard in index.shards:
         idx, qq, ncmp = _codis_shard(shard, pp, cat_ok, agency_ok, code, min_loci,
                                      index.params.block_size, index.params.hit_capacity, _n_codes(index))
-        ids = shard.ids[idx]
+        ids = shard.ids_at(idx)
         for i, q, c in zip(ids.tolist(), qq.tolist(), ncmp.tolist()):
             results[q].append(DnaHit(i, c))
     return [sorted(r, key=lambda h: (-h.n_compared, h.id)) for r in results]
@@ -281,6 +287,6 @@ def search_prum(index, probes, *, min_loci: int | None = None, max_mismatches: i
     for shard in index.shards:
         idx, qq, ncmp, mm = _prum_shard(shard, pp, cat_ok, agency_ok, min_loci, max_mm,
                                         index.params.block_size, index.params.hit_capacity, _n_codes(index))
-        for i, q, c, m in zip(shard.ids[idx].tolist(), qq.tolist(), ncmp.tolist(), mm.tolist()):
+        for i, q, c, m in zip(shard.ids_at(idx).tolist(), qq.tolist(), ncmp.tolist(), mm.tolist()):
             results[q].append(DnaHit(i, c, m))
     return [sorted(r, key=lambda h: (h.n_mismatches, -h.n_compared, h.id)) for r in results]

@@ -105,3 +105,16 @@ def test_category_agency_filters_and_removal(nist):
     local.add([1, 2], profiles[:2])
     assert local.remove([1]) == 1 and len(local) == 1
     assert search(local, [profiles[0]], stringency="high") == [[]]
+
+
+def test_ids_implicit_then_explicit(nist):
+    _, profiles = nist
+    index = DnaIndex(capacity=2)
+    index.add([5, 6, 7], profiles[:3])
+    assert index.narrow._ids is None and index.nbytes() == 3 * 43
+    index.add([10, 11], profiles[3:5])  # a gap: ids become explicit
+    assert index.narrow.ids.tolist() == [5, 6, 7, 10, 11] and index.nbytes() == 5 * 47
+    assert [h.id for r in search(index, profiles[:5], stringency="high") for h in r] == [5, 6, 7, 10, 11]
+    assert index.remove([10]) == 1 and search(index, [profiles[3]], stringency="high") == [[]]
+    with pytest.raises(ValueError, match="profile ids must be in"):
+        index.add([-1], profiles[:1])

@@ -4,13 +4,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import _checks
-from ._records import TEMPLATE_WRITERS
+from ._values import TEMPLATE_WRITERS, fingerprint_values
 from .errors import DuplicateRefError
-from .schema import AGENCY_LEN, MODALITIES, REF_LEN, records
+from .schema import AGENCY_LEN, MODALITIES, REF_LEN, fingerprints, records
 
 #: Rows per executemany round trip (bounded parameter lists on both backends).
 CHUNK = 500
@@ -108,3 +108,23 @@ class BulkMixin:
             if found:
                 shown = ", ".join(repr(r) for r in found)
                 raise DuplicateRefError(f"{modality} record(s) {shown} already exist; nothing of this batch was stored")
+
+    def add_fingerprints(self, record_id: int, fingers: Iterable[tuple]) -> list[int]:
+        """Add several fingers to one record in one transaction and return their ids.
+
+        Each item holds the arguments of :meth:`add_fingerprint` after
+        ``record_id``: ``(position, impression, template_bytes, template_version[, image_sha256])``.
+        All rows are checked before anything is written; one bad finger stores none.
+        """
+        rows = [fingerprint_values(*finger) for finger in fingers]
+        _checks.row_id("record_id", record_id)
+        with self._writing("fingerprint") as conn:
+            found = self._record_modality(conn, record_id)
+            if found != "fingerprint":
+                raise ValueError(f"record {record_id} is a {found} record, not a fingerprint record")
+            if not rows:
+                return []
+            conn.execute(update(records).where(records.c.id == record_id).values(updated_at=dt.datetime.now(dt.timezone.utc)))
+            result = conn.execute(insert(fingerprints).returning(fingerprints.c.id, sort_by_parameter_order=True),
+                                  [{"record_id": record_id, **row} for row in rows])
+            return list(result.scalars())

@@ -2,61 +2,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import _checks
+from ._values import dna_values, face_values, fingerprint_values
 from .errors import DuplicateRefError, NotFoundError
 from .models import DnaProfile, Face, Fingerprint, Record, TemplateRow
 from .schema import (
-    AGENCY_LEN, IMPRESSIONS, INDEX_KINDS, MODALITIES, REF_LEN, TEMPLATE_TABLES,
-    dna_profiles, faces, fingerprints, records,
+    AGENCY_LEN, INDEX_KINDS, MODALITIES, REF_LEN, TEMPLATE_TABLES, dna_profiles, faces, fingerprints, records,
 )
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
-
-def fingerprint_values(position, impression, template_bytes, template_version, image_sha256=None) -> dict:
-    """Checked column values of one ``fingerprints`` row (record id aside)."""
-    return dict(
-        position=_checks.integer("finger position", position, 0, 10),
-        impression=_checks.choice("impression", impression, IMPRESSIONS),
-        template=_checks.blob("template", template_bytes),
-        template_version=_checks.version("template_version", template_version),
-        image_sha256=_checks.sha256_hex("image_sha256", image_sha256),
-    )
-
-
-def face_values(template_bytes, model_id, template_version, image_sha256=None) -> dict:
-    """Checked column values of one ``faces`` row (record id aside)."""
-    return dict(
-        template=_checks.blob("template", template_bytes),
-        model_id=_checks.text("model_id", model_id, 64),
-        template_version=_checks.version("template_version", template_version),
-        image_sha256=_checks.sha256_hex("image_sha256", image_sha256),
-    )
-
-
-def dna_values(specimen_id, category, profile_bytes, profile_version) -> dict:
-    """Checked column values of one ``dna_profiles`` row (record id aside)."""
-    return dict(
-        specimen_id=_checks.text("specimen_id", specimen_id, REF_LEN),
-        category=_checks.text("category", category, 64),
-        profile=_checks.blob("profile", profile_bytes),
-        profile_version=_checks.version("profile_version", profile_version),
-    )
-
-
-#: Template table and value checker per modality (used by the bulk path too).
-TEMPLATE_WRITERS = {
-    "fingerprint": (fingerprints, fingerprint_values),
-    "face": (faces, face_values),
-    "dna": (dna_profiles, dna_values),
-}
 
 
 class RecordsMixin:
@@ -154,6 +116,37 @@ class RecordsMixin:
             modality = self._record_modality(conn, record_id)
             self._mark_dirty(modality)
             conn.execute(delete(records).where(records.c.id == record_id))
+
+    def delete_templates(self, record_id: int) -> int:
+        """Delete every template of a record but keep the record (to replace them in one transaction).
+
+        Returns
+        -------
+        int
+            How many templates were deleted.
+        """
+        _checks.row_id("record_id", record_id)
+        with self._writing() as conn:
+            modality = self._record_modality(conn, record_id)
+            self._mark_dirty(modality)
+            table = TEMPLATE_TABLES[modality][0]
+            conn.execute(update(records).where(records.c.id == record_id).values(updated_at=_now()))
+            return conn.execute(delete(table).where(table.c.record_id == record_id)).rowcount
+
+    def delete_template(self, modality: str, row_id: int) -> None:
+        """Delete one template (one finger, face or profile) by its row id.
+
+        Raises
+        ------
+        NotFoundError
+            No template of this modality has this id.
+        """
+        _checks.choice("modality", modality, MODALITIES)
+        _checks.row_id("template id", row_id)
+        table = TEMPLATE_TABLES[modality][0]
+        with self._writing(modality) as conn:
+            if conn.execute(delete(table).where(table.c.id == row_id)).rowcount == 0:
+                raise NotFoundError(f"no {modality} template with id {row_id}")
 
     def count(self, kind: str) -> int:
         """Number of stored templates of an index kind (marks: all statuses)."""
@@ -289,23 +282,3 @@ class RecordsMixin:
         if modality is None:
             raise NotFoundError(f"no record with id {record_id}")
         return modality
-
-    def add_fingerprints(self, record_id: int, fingers: Iterable[tuple]) -> list[int]:
-        """Add several fingers to one record in one transaction and return their ids.
-
-        Each item holds the arguments of :meth:`add_fingerprint` after
-        ``record_id``: ``(position, impression, template_bytes, template_version[, image_sha256])``.
-        All rows are checked before anything is written; one bad finger stores none.
-        """
-        rows = [fingerprint_values(*finger) for finger in fingers]
-        _checks.row_id("record_id", record_id)
-        with self._writing("fingerprint") as conn:
-            found = self._record_modality(conn, record_id)
-            if found != "fingerprint":
-                raise ValueError(f"record {record_id} is a {found} record, not a fingerprint record")
-            if not rows:
-                return []
-            conn.execute(update(records).where(records.c.id == record_id).values(updated_at=_now()))
-            result = conn.execute(insert(fingerprints).returning(fingerprints.c.id, sort_by_parameter_order=True),
-                                  [{"record_id": record_id, **row} for row in rows])
-            return list(result.scalars())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import datetime as dt
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -39,10 +38,6 @@ _SCHEMA_LOCK_KEY = 0x6269_6F6D_6174_6368 & 0x7FFF_FFFF_FFFF_FFFF
 class _Tx:
     conn: Connection
     dirty: set[str] = field(default_factory=set)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):

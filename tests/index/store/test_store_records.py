@@ -191,3 +191,21 @@ def test_template_snapshot_inside_a_transaction_sees_its_writes(store):
         store.add_dna_profile(rid, "SP", "arrestee", b"p", 1)
         with store.template_snapshot("dna") as (_generation, batches):
             assert [r["specimen_id"] for rows in batches for r in rows] == ["SP"]
+
+
+def test_replace_and_delete_single_templates(store):
+    rid = store.add_record("face", "N-1", "FR")
+    first = store.add_face(rid, b"old1", "sface", 1)
+    store.add_face(rid, b"old2", "sface", 1)
+    gen = store.generation("face")
+    with store.transaction():  # "update by record id": replace the templates atomically
+        assert store.delete_templates(rid) == 2
+        store.add_face(rid, b"new", "sface", 1)
+    assert [f.template for f in store.get_faces(rid)] == [b"new"]
+    assert store.generation("face") == gen + 1
+    store.delete_template("face", store.get_faces(rid)[0].id)
+    assert store.get_faces(rid) == [] and store.get_record(rid).external_ref == "N-1"
+    with pytest.raises(NotFoundError, match=f"no face template with id {first}"):
+        store.delete_template("face", first)
+    with pytest.raises(NotFoundError):
+        store.delete_templates(rid + 100)

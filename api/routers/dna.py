@@ -39,7 +39,7 @@ class ProfileIn(BaseModel):
     """An STR profile: locus -> allele designations, with provenance."""
 
     specimen_id: str = Field(min_length=1, max_length=200)
-    loci: dict[str, list[str]]
+    loci: dict[str, list[str | int | float]]
     category: str = "forensic_unknown"
     agency: str = ""
     mixture: bool = False

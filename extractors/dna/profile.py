@@ -117,7 +117,10 @@ class StrProfile:
         if not sid:
             raise ProfileError("", "empty specimen id")
         set_(self, "specimen_id", sid)
-        set_(self, "category", ProfileCategory.parse(self.category))
+        try:
+            set_(self, "category", ProfileCategory.parse(self.category))
+        except ValueError as exc:
+            raise ProfileError(sid, str(exc)) from None
         set_(self, "agency", str(self.agency).strip())
         set_(self, "mixture", bool(self.mixture or self.category is ProfileCategory.FORENSIC_MIXTURE))
         loci = {}

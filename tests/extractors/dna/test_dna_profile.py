@@ -58,6 +58,7 @@ def test_profile_normalises_and_keeps_amelogenin():
     ({k: FULL[k] for k in list(FULL)[:5]}, {}, r"specimen 'S1': 5 typed loci, fewer than the minimum 8"),
     ({**FULL, "AMEL": ["Z"]}, {}, r"locus 'AMEL': invalid Amelogenin allele 'Z'"),
     ({**FULL, "FGA": []}, {}, r"locus 'FGA': no alleles"),
+    (FULL, {"category": "suspect"}, r"specimen 'S1': unknown profile category 'suspect'"),
 ])
 def test_bad_profiles_name_specimen_locus_value(loci, kwargs, pattern):
     with pytest.raises(ProfileError, match=pattern):

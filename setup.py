@@ -16,4 +16,5 @@ for layer in LAYERS:
     packages.append(f"biomatch.{layer}")
     packages += [f"biomatch.{layer}.{sub}" for sub in find_packages(layer)]
 
-setup(packages=packages, package_dir=package_dir)
+# data files shipped inside packages: score calibrations, model checksums, golden files
+setup(packages=packages, package_dir=package_dir, package_data={"": ["*.json", "*.csv", "*.npy"]})

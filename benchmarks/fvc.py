@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ..extractors.fingerprint import extract_fingerprint
 from ..extractors.imageio import load_grey
-from ..matcher.fingerprint import prepare, score
+from ..matcher.fingerprint import PreparedGallery, prepare, score, score_many
 from .datasets import data_root, fvc_images, fvc_set_dpi
 from .metrics import error_rates
 
@@ -80,10 +80,15 @@ def _evaluate_set(folder: Path, dpi: int, progress: bool) -> tuple[SetResult, fl
 
     res.genuine = compare(genuine)
     res.impostor = compare(impostor)
-    start = time.perf_counter()
     res.impostor_all = compare(impostor_all)
+    # throughput: each prepared probe against the whole prepared set in one call
+    ok = [p for p in prepared.values() if p is not None]
+    gallery = PreparedGallery.from_prepared(ok)
+    start = time.perf_counter()
+    for probe in ok:
+        score_many(probe, gallery)
     elapsed = time.perf_counter() - start
-    return res, elapsed, len(impostor_all)
+    return res, elapsed, len(ok) * len(ok)
 
 
 def run_fvc(data: str | os.PathLike | None = None, sets: list[str] | None = None, dpi: int | None = None,
@@ -139,8 +144,9 @@ def run_fvc(data: str | os.PathLike | None = None, sets: list[str] | None = None
         report["mean_eer_all_pairs_fvc2002"] = float(np.mean([s["eer_all_pairs"] for s in fvc2002]))
     report["extract_ms_median"] = statistics.median(all_ms) if all_ms else None
     report["comparisons_per_s_core"] = cmp_count / cmp_time if cmp_time > 0 else None
-    report["comparisons_timing_note"] = ("one thread; probe and candidate both prepared (cylinders built once "
-                                          "per template, as a gallery stores them); all-pairs impostor comparisons")
+    report["comparisons_timing_note"] = ("one thread; a prepared probe against a prepared gallery (cylinders built "
+                                          "once per template, as a gallery stores them) with score_many; every "
+                                          "image of a set against every image of the set")
     return report
 
 

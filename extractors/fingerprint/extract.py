@@ -7,7 +7,7 @@ import numpy as np
 
 from ..imageio import ImageInput, load_grey
 from .binarize import binarize_ridges
-from .enhance import gabor_enhance
+from .enhance import stft_enhance
 from .filter import remove_false_minutiae
 from .frequency import ridge_period
 from .minutiae import detect_minutiae
@@ -81,7 +81,7 @@ def extract_fingerprint(
         raise ValueError("no fingerprint ridges found in the image (blank, flat or pure noise)")
     period = ridge_period(norm, mask, params)
     record("period", period)
-    enhanced = gabor_enhance(norm, theta, period, mask, params)
+    enhanced = stft_enhance(norm, theta, period, mask, params)
     record("enhanced", enhanced)
     ridges = binarize_ridges(enhanced, mask, params)
     record("ridges", ridges)

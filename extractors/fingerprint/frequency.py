@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft as sfft
 
 from .params import DEFAULT_PARAMS, ExtractorParams
 
@@ -43,7 +44,7 @@ def ridge_period(image: np.ndarray, mask: np.ndarray, params: ExtractorParams = 
         return params.default_period_px
     window = np.outer(np.hanning(b), np.hanning(b)).astype(np.float32)
     stack = np.stack(blocks) * window
-    power = (np.abs(np.fft.rfft2(stack)) ** 2).sum(axis=0)
+    power = (np.abs(sfft.rfft2(stack, workers=1)) ** 2).sum(axis=0)
     fy = np.fft.fftfreq(b)[:, None]
     fx = np.fft.rfftfreq(b)[None, :]
     radius = np.sqrt(fx * fx + fy * fy) * b  # cycles per block

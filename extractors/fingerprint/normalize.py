@@ -4,6 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .smoothing import wide_blur
 from .params import DEFAULT_PARAMS, WORKING_DPI, ExtractorParams
 
 __all__ = ["resample_to_working_dpi", "normalize_contrast"]
@@ -56,7 +57,7 @@ def normalize_contrast(image: np.ndarray, params: ExtractorParams = DEFAULT_PARA
     """
     img = image.astype(np.float32)
     sigma = params.normalize_sigma_px
-    mean = cv2.GaussianBlur(img, (0, 0), sigma)
+    mean = wide_blur(img, sigma)
     centred = mean - img
-    var = cv2.GaussianBlur(centred * centred, (0, 0), sigma)
+    var = wide_blur(centred * centred, sigma)
     return centred / np.sqrt(var + 25.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .smoothing import wide_blur
 from .params import DEFAULT_PARAMS, ExtractorParams
 
 __all__ = ["orientation_field"]
@@ -43,17 +44,19 @@ def orientation_field(
     smooth = cv2.GaussianBlur(image, (0, 0), s) if s > 0 else image
     gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
+    rows, cols = image.shape
     t = params.tensor_sigma_px
-    gxx = cv2.GaussianBlur(gx * gx, (0, 0), t)
-    gyy = cv2.GaussianBlur(gy * gy, (0, 0), t)
-    gxy = cv2.GaussianBlur(gx * gy, (0, 0), t)
-    c2 = gxx - gyy
-    s2 = 2.0 * gxy
-    norm = np.sqrt(c2 * c2 + s2 * s2)
-    coherence = norm / (gxx + gyy + 1e-6)
-    o = params.orient_smooth_sigma_px
-    c2 = cv2.GaussianBlur(c2, (0, 0), o)
-    s2 = cv2.GaussianBlur(s2, (0, 0), o)
+    c2 = wide_blur(gx * gx - gy * gy, t, full=False)
+    s2 = wide_blur(2.0 * gx * gy, t, full=False)
+    energy = wide_blur(gx * gx + gy * gy, t, full=False)
+    coherence = np.sqrt(c2 * c2 + s2 * s2) / (energy + 1e-6)
+    o = params.orient_smooth_sigma_px / 4.0
+    c2 = cv2.GaussianBlur(c2, (0, 0), o, borderType=cv2.BORDER_REFLECT)
+    s2 = cv2.GaussianBlur(s2, (0, 0), o, borderType=cv2.BORDER_REFLECT)
+    size = (cols, rows)
+    c2 = cv2.resize(c2, size, interpolation=cv2.INTER_LINEAR)
+    s2 = cv2.resize(s2, size, interpolation=cv2.INTER_LINEAR)
+    coherence = cv2.resize(coherence, size, interpolation=cv2.INTER_LINEAR)
     # gradient direction is 0.5*atan2(s2, c2); ridges run perpendicular to it
     theta = 0.5 * np.arctan2(s2, c2) + np.pi / 2
     theta = np.mod(theta, np.pi).astype(np.float32)

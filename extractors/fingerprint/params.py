@@ -46,8 +46,8 @@ class ExtractorParams:
     default_period_px: float = 9.0
     frequency_block_px: int = 48
 
-    # Gabor enhancement
-    gabor_orientations: int = 16
+    # enhancement (STFT blocks with Gabor-equivalent bandwidths)
+    stft_block_px: int = 32
     gabor_sigma_across: float = 0.45  # times the ridge period
     gabor_sigma_along: float = 0.55  # times the ridge period
 

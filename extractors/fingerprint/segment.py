@@ -4,6 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .smoothing import wide_blur
 from .params import DEFAULT_PARAMS, ExtractorParams
 
 __all__ = ["segment_foreground"]
@@ -36,8 +37,9 @@ def segment_foreground(
     """
     img = image.astype(np.float32)
     band = cv2.GaussianBlur(img, (0, 0), 1.2) - cv2.GaussianBlur(img, (0, 0), 4.0)
-    energy = np.sqrt(cv2.GaussianBlur(band * band, (0, 0), params.segment_sigma_px))
-    ref = float(np.percentile(energy, 98))
+    small = np.sqrt(wide_blur(band * band, params.segment_sigma_px, full=False))
+    ref = float(np.percentile(small, 98))
+    energy = cv2.resize(small, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
     if ref <= 1e-3:
         return np.zeros(image.shape, dtype=bool)
     mask = (energy > params.segment_rel_threshold * ref) & (coherence > params.segment_min_coherence)

@@ -123,7 +123,8 @@ class FingerprintTemplate:
         return (
             (self.width, self.height, self.dpi, self.quality_score, self.orientation_block_px)
             == (other.width, other.height, other.dpi, other.quality_score, other.orientation_block_px)
-            and all(np.array_equal(getattr(self, k), getattr(other, k)) for k in ("x", "y", "angle", "kind", "quality", "cores", "deltas"))
+            and all(np.array_equal(getattr(self, k), getattr(other, k), equal_nan=k in ("cores", "deltas"))
+                    for k in ("x", "y", "angle", "kind", "quality", "cores", "deltas"))
             and same_orient
         )
 

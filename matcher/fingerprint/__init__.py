@@ -1,7 +1,8 @@
-"""Fingerprint comparison: Minutia Cylinder-Code with relaxation, calibrated to FMR."""
+"""Fingerprint comparison: Minutia Cylinder-Code with relaxation and pairing, calibrated to FMR."""
 from .cylinders import PreparedFingerprint, prepare
+from .gallery import PreparedGallery, score_many
 from .matcher import MatchResult, match, score
 from .params import DEFAULT_MATCHER_PARAMS, MATCHER_VERSION, MatcherParams
 
-__all__ = ["prepare", "score", "match", "MatchResult", "PreparedFingerprint", "MatcherParams",
-           "DEFAULT_MATCHER_PARAMS", "MATCHER_VERSION"]
+__all__ = ["prepare", "score", "match", "score_many", "MatchResult", "PreparedFingerprint", "PreparedGallery",
+           "MatcherParams", "DEFAULT_MATCHER_PARAMS", "MATCHER_VERSION"]

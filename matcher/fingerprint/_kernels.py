@@ -23,6 +23,16 @@ def _wrap(a):
 
 
 @njit(cache=True, nogil=True)
+def _wrap_near(a):
+    """Wrap an angle known to lie in [-3 pi, 3 pi) to [-pi, pi) without division."""
+    if a >= math.pi:
+        return a - 2.0 * math.pi
+    if a < -math.pi:
+        return a + 2.0 * math.pi
+    return a
+
+
+@njit(cache=True, nogil=True)
 def build_cylinders(x, y, angle, foreground, block_px, offsets, layers, sigma_s, sigma_d, mu_psi,
                     neighbour_radius, words):
     """Binary Minutia Cylinder-Codes of every minutia.
@@ -120,7 +130,7 @@ def similarity_matrix(bits_a, valid_a, angle_a, bits_b, valid_b, angle_b, max_di
     sim = np.zeros((na, nb), dtype=np.float32)
     for i in range(na):
         for j in range(nb):
-            if abs(_wrap(angle_a[i] - angle_b[j])) > max_dir:
+            if abs(_wrap_near(angle_a[i] - angle_b[j])) > max_dir:
                 continue
             both = np.uint64(0)
             ca = np.uint64(0)
@@ -149,6 +159,53 @@ def _sigmoid(v, mu, tau):
 
 
 @njit(cache=True, nogil=True)
+def _top_pairs(sim, count_max):
+    """Indices (flat) of the ``count_max`` largest positive entries, largest first (ties: lower index).
+
+    A partition finds the cut value in linear time; only the entries above
+    it are sorted.
+    """
+    flat = sim.ravel()
+    nz = 0
+    for q in range(flat.size):
+        if flat[q] > 0:
+            nz += 1
+    if nz == 0:
+        return np.zeros(0, np.int64)
+    val = np.empty(nz, dtype=np.float64)
+    k = 0
+    for q in range(flat.size):
+        if flat[q] > 0:
+            val[k] = -flat[q]
+            k += 1
+    r = min(count_max, nz)
+    cut = np.partition(val, r - 1)[r - 1]  # r-th largest similarity, negated
+    above = 0
+    for q in range(nz):
+        if val[q] < cut:
+            above += 1
+    idx = np.empty(r, dtype=np.int64)
+    key = np.empty(r, dtype=np.float64)
+    k = 0
+    ties = r - above
+    for q in range(flat.size):
+        v = flat[q]
+        if v <= 0:
+            continue
+        if -v < cut:
+            idx[k] = q
+            key[k] = -v
+            k += 1
+        elif -v == cut and ties > 0:
+            idx[k] = q
+            key[k] = -v
+            k += 1
+            ties -= 1
+    order = np.argsort(key, kind="mergesort")
+    return idx[order]
+
+
+@njit(cache=True, nogil=True)
 def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
                   mu1, tau1, mu2, tau2, mu3, tau3):
     """Local Similarity Sort with Relaxation (LSS-R) of Cappelli et al. 2010.
@@ -158,40 +215,55 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
     pa, pb : (r,) int64, the ``n_relax`` most similar pairs (LSS order).
     lam0 : (r,) float64, their local similarities.
     lam : (r,) float64, similarities after relaxation.
+
+    Notes
+    -----
+    The compatibility of two pairs is the product of three sigmoids of
+    distance, direction-difference and radial-angle disagreement; it is set
+    to 0 when any factor is below 1e-4.
     """
-    na, nb = sim.shape
-    flat = sim.ravel()
-    r = min(n_relax, na * nb)
-    order = np.argsort(-flat, kind="mergesort")[:r]
-    count = 0
-    for t in range(r):
-        if flat[order[t]] <= 0:
-            break
-        count += 1
+    nb = sim.shape[1]
+    top = _top_pairs(sim, n_relax)
+    count = top.size
     pa = np.empty(count, dtype=np.int64)
     pb = np.empty(count, dtype=np.int64)
     lam0 = np.empty(count, dtype=np.float64)
     for t in range(count):
-        pa[t] = order[t] // nb
-        pb[t] = order[t] % nb
-        lam0[t] = flat[order[t]]
+        pa[t] = top[t] // nb
+        pb[t] = top[t] % nb
+        lam0[t] = sim[pa[t], pb[t]]
     rho = np.zeros((count, count), dtype=np.float64)
+    # beyond these disagreements a sigmoid factor is below 1e-4: the pair is incompatible
+    cut2 = mu2 + math.log(1e4) / -tau2
+    cut3 = mu3 + math.log(1e4) / -tau3
+    cut1 = mu1 + math.log(1e4) / -tau1
     for t in range(count):
+        ia = pa[t]
+        ib = pb[t]
         for k in range(t + 1, count):
-            ia, ka = pa[t], pa[k]
-            ib, kb = pb[t], pb[k]
+            ka = pa[k]
+            kb = pb[k]
+            d2 = abs(_wrap_near(_wrap_near(ta[ia] - ta[ka]) - _wrap_near(tb[ib] - tb[kb])))
+            if d2 > cut2:
+                continue
             dax = xa[ka] - xa[ia]
             day = ya[ka] - ya[ia]
             dbx = xb[kb] - xb[ib]
             dby = yb[kb] - yb[ib]
             d1 = abs(math.sqrt(dax * dax + day * day) - math.sqrt(dbx * dbx + dby * dby))
-            d2 = abs(_wrap(_wrap(ta[ia] - ta[ka]) - _wrap(tb[ib] - tb[kb])))
-            ra = _wrap(ta[ia] - math.atan2(-day, -dax))
-            rb = _wrap(tb[ib] - math.atan2(-dby, -dbx))
-            d3 = abs(_wrap(ra - rb))
-            v = _sigmoid(d1, mu1, tau1) * _sigmoid(d2, mu2, tau2) * _sigmoid(d3, mu3, tau3)
-            rho[t, k] = v
-            rho[k, t] = v
+            if d1 > cut1:
+                continue
+            # radial angles: each minutia's direction against the line from the other one;
+            # seen from k the line points the opposite way (pi apart)
+            phi_a = math.atan2(-day, -dax)
+            phi_b = math.atan2(-dby, -dbx)
+            d3_t = abs(_wrap_near(_wrap_near(ta[ia] - phi_a) - _wrap_near(tb[ib] - phi_b)))
+            d3_k = abs(_wrap_near(_wrap_near(ta[ka] - phi_a + math.pi) - _wrap_near(tb[kb] - phi_b + math.pi)))
+            common = _sigmoid(d1, mu1, tau1) * _sigmoid(d2, mu2, tau2)
+            if d3_t <= cut3:
+                rho[t, k] = common * _sigmoid(d3_t, mu3, tau3)
+            if d3_k <= cut3:
+                rho[k, t] = common * _sigmoid(d3_k, mu3, tau3)
     lam = lam0.copy()
     nxt = np.empty(count, dtype=np.float64)
     if count > 1:
@@ -203,3 +275,46 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
                 nxt[t] = weight * lam[t] + (1.0 - weight) * acc / (count - 1)
             lam[:] = nxt
     return pa, pb, lam0, lam
+
+
+@njit(cache=True, nogil=True)
+def compare_cylinders(bits_a, valid_a, xa, ya, ta, bits_b, valid_b, xb, yb, tb, max_dir, min_matchable_bits,
+                      n_pairs, iterations, weight, mu1, tau1, mu2, tau2, mu3, tau3):
+    """Whole comparison in one call: similarities, LSS-R, selection by efficiency.
+
+    Returns
+    -------
+    score : float
+        Sum of the relaxed similarities of the ``n_pairs`` most efficient
+        pairs, divided by ``n_pairs``.
+    pa, pb : (k,) int64
+        Those pairs (rows of the prepared arrays), by decreasing relaxed similarity.
+    """
+    na = bits_a.shape[0]
+    nb = bits_b.shape[0]
+    if na == 0 or nb == 0:
+        return 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sim = similarity_matrix(bits_a, valid_a, ta, bits_b, valid_b, tb, max_dir, min_matchable_bits)
+    pa, pb, lam0, lam = relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, min(na, nb), iterations, weight,
+                                      mu1, tau1, mu2, tau2, mu3, tau3)
+    count = pa.size
+    if count == 0:
+        return 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    eff = np.empty(count, dtype=np.float64)
+    for t in range(count):
+        eff[t] = -(lam[t] / max(lam0[t], 1e-12))
+    order = np.argsort(eff, kind="mergesort")
+    k = min(n_pairs, count)
+    chosen = order[:k]
+    total = 0.0
+    rel = np.empty(k, dtype=np.float64)
+    for q in range(k):
+        total += lam[chosen[q]]
+        rel[q] = -lam[chosen[q]]
+    by_lam = np.argsort(rel, kind="mergesort")
+    out_a = np.empty(k, dtype=np.int64)
+    out_b = np.empty(k, dtype=np.int64)
+    for q in range(k):
+        out_a[q] = pa[chosen[by_lam[q]]]
+        out_b[q] = pb[chosen[by_lam[q]]]
+    return total / n_pairs, out_a, out_b

@@ -45,6 +45,12 @@ class PreparedFingerprint:
     bits: np.ndarray  # (k, words) uint64
     valid: np.ndarray  # (k, words) uint64
     params: MatcherParams
+    min_matchable_bits: int  # bits that must be valid in both cylinders of a pair
+    all_x: np.ndarray  # (n,) float64, every minutia of the template, for pairing
+    all_y: np.ndarray
+    all_angle: np.ndarray
+    foreground: np.ndarray  # (rows, cols) uint8 foreground blocks
+    block_px: int
 
     def __len__(self) -> int:
         return int(self.index.shape[0])
@@ -104,4 +110,6 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
         template=template, index=idx,
         x=np.ascontiguousarray(x[idx]), y=np.ascontiguousarray(y[idx]), angle=np.ascontiguousarray(a[idx]),
         bits=np.ascontiguousarray(bits[idx]), valid=np.ascontiguousarray(valid[idx]), params=p,
+        min_matchable_bits=int(math.ceil(p.min_matchable_cells * offsets.shape[0] * p.layers)),
+        all_x=x, all_y=y, all_angle=a, foreground=fg, block_px=block,
     )

@@ -1,17 +1,17 @@
 """Pairwise fingerprint comparison: prepare the probe once, score many candidates."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from ...extractors.fingerprint.template import FingerprintTemplate
-from ._kernels import relaxed_pairs, similarity_matrix
+from . import _batch as B
 from .cylinders import PreparedFingerprint, prepare
 from .params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
-__all__ = ["MatchResult", "prepare", "score", "match", "PreparedFingerprint"]
+__all__ = ["MatchResult", "prepare", "score", "match", "PreparedFingerprint", "params_vector"]
 
 
 @dataclass(frozen=True)
@@ -23,17 +23,35 @@ class MatchResult:
     score : float
         Raw similarity in [0, 1]; higher is more similar.
     pairs : (k, 2) int64
-        Matched minutiae as rows ``(probe row, candidate row)`` of the two
-        templates, best first: the correspondences to show an examiner.
+        Paired minutiae as rows ``(probe row, candidate row)`` of the two
+        templates, nearest first: the correspondences to show an examiner.
     """
 
     score: float
     pairs: np.ndarray
 
 
+@lru_cache(maxsize=16)
+def params_vector(params: MatcherParams) -> np.ndarray:
+    """The matcher parameters packed as the float64 vector the kernels read."""
+    v = np.zeros(B.N_PARAMS, np.float64)
+    v[B.P_MAX_DIR] = params.max_direction_diff_rad
+    v[B.P_ITER] = params.relax_iterations
+    v[B.P_WEIGHT] = params.relax_weight
+    v[B.P_MU1], v[B.P_TAU1] = params.mu_p1, params.tau_p1
+    v[B.P_MU2], v[B.P_TAU2] = params.mu_p2, params.tau_p2
+    v[B.P_MU3], v[B.P_TAU3] = params.mu_p3, params.tau_p3
+    v[B.P_SEEDS] = params.pairing_seeds
+    v[B.P_TOL_PX], v[B.P_TOL_SLOPE], v[B.P_TOL_RAD] = params.pairing_tol_px, params.pairing_tol_slope, params.pairing_tol_rad
+    v[B.P_MIN_OVERLAP] = params.pairing_min_overlap
+    v[B.P_MIN_NP], v[B.P_MAX_NP], v[B.P_TAU_P], v[B.P_MU_P] = params.min_np, params.max_np, params.tau_p, params.mu_p
+    v.setflags(write=False)
+    return v
+
+
 def _as_prepared(item, params: MatcherParams) -> PreparedFingerprint:
     if isinstance(item, PreparedFingerprint):
-        if item.params != params:
+        if item.params is not params and item.params != params:
             raise ValueError("prepared fingerprint was built with other matcher parameters")
         return item
     if isinstance(item, FingerprintTemplate):
@@ -41,13 +59,12 @@ def _as_prepared(item, params: MatcherParams) -> PreparedFingerprint:
     raise ValueError(f"expected a FingerprintTemplate or PreparedFingerprint, got {type(item).__name__}")
 
 
-def _n_pairs(na: int, nb: int, p: MatcherParams) -> int:
-    z = 1.0 / (1.0 + math.exp(-p.tau_p * (min(na, nb) - p.mu_p)))
-    return p.min_np + int(round(z * (p.max_np - p.min_np)))
+def _args(p: PreparedFingerprint) -> tuple:
+    return (p.bits, p.valid, p.x, p.y, p.angle, p.index, p.all_x, p.all_y, p.all_angle, p.foreground, p.block_px)
 
 
 def match(probe, candidate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> MatchResult:
-    """Compare two fingerprints and return the score and matched minutiae.
+    """Compare two fingerprints and return the score and paired minutiae.
 
     Parameters
     ----------
@@ -65,7 +82,12 @@ def match(probe, candidate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> M
     the Local Similarity Sort with Relaxation: the ``min(nA, nB)`` most
     similar pairs have their similarity reinforced by geometrically
     compatible pairs; the ``nP`` pairs with the highest efficiency (relaxed
-    over initial similarity) give the score as their mean relaxed similarity.
+    over initial similarity) give the local score, their mean relaxed
+    similarity [1]_. The best of those pairs then seed alignments under which
+    all minutiae are paired with a tolerance that grows with the distance
+    from the seed (elastic distortion), and the pairing score
+    ``m^2 / (overlapping minutiae of A x of B)`` measures how much of the
+    common area agrees. The score is the geometric mean of the two.
 
     References
     ----------
@@ -75,31 +97,10 @@ def match(probe, candidate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> M
     """
     a = _as_prepared(probe, params)
     b = _as_prepared(candidate, params)
-    if len(a) == 0 or len(b) == 0:
-        return MatchResult(0.0, np.zeros((0, 2), np.int64))
-    p = params
-    min_bits = int(math.ceil(p.min_matchable_cells * _cells_in_radius(a) * p.layers))
-    sim = similarity_matrix(a.bits, a.valid, a.angle, b.bits, b.valid, b.angle, p.max_direction_diff_rad, min_bits)
-    n_relax = min(len(a), len(b))
-    pa, pb, lam0, lam = relaxed_pairs(
-        sim, a.x, a.y, a.angle, b.x, b.y, b.angle, n_relax, p.relax_iterations, p.relax_weight,
-        p.mu_p1, p.tau_p1, p.mu_p2, p.tau_p2, p.mu_p3, p.tau_p3,
-    )
-    if pa.size == 0:
-        return MatchResult(0.0, np.zeros((0, 2), np.int64))
-    n_p = min(_n_pairs(len(a), len(b), p), pa.size)
-    efficiency = lam / np.maximum(lam0, 1e-12)
-    best = np.argsort(-efficiency, kind="stable")[:n_p]
-    value = float(lam[best].sum() / _n_pairs(len(a), len(b), p))
-    order = best[np.argsort(-lam[best], kind="stable")]
-    pairs = np.stack([a.index[pa[order]], b.index[pb[order]]], axis=1)
-    return MatchResult(value, pairs)
-
-
-def _cells_in_radius(prepared: PreparedFingerprint) -> int:
-    from .cylinders import cell_offsets
-
-    return cell_offsets(prepared.params.radius_px, prepared.params.cells).shape[0]
+    prm = params_vector(params).copy()
+    prm[B.P_MIN_BITS] = a.min_matchable_bits
+    value, qa, qb = B.compare_one(*_args(a), *_args(b), prm)
+    return MatchResult(float(value), np.stack([qa, qb], axis=1))
 
 
 def score(probe, candidate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> float:

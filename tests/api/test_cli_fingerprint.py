@@ -1,0 +1,43 @@
+"""The fingerprint command line: results on real prints, clear errors without tracebacks."""
+from __future__ import annotations
+
+import json
+
+from biomatch.api.cli import main
+
+
+def test_compare_genuine_prints_a_match(fvc_dir, capsys):
+    d = fvc_dir / "fvc2002_db1_b"
+    assert main(["fingerprint", "compare", str(d / "101_1.tif"), str(d / "101_2.tif"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["decision"] == "match" and out["score"] >= out["threshold"] and out["fmr"] <= 1e-3
+    assert len(out["pairs"]) >= 6
+
+
+def test_compare_impostor_prints_no_match(fvc_dir, capsys):
+    d = fvc_dir / "fvc2002_db1_b"
+    assert main(["fingerprint", "compare", str(d / "101_1.tif"), str(d / "105_1.tif")]) == 0
+    assert "NO MATCH" in capsys.readouterr().out
+
+
+def test_extract_writes_template_and_trace_then_compares_template(fvc_dir, tmp_path, capsys):
+    d = fvc_dir / "fvc2002_db1_b"
+    out = tmp_path / "t.iso"
+    assert main(["fingerprint", "extract", str(d / "103_1.tif"), "-o", str(out), "--format", "iso19794",
+                 "--trace", str(tmp_path / "trace")]) == 0
+    assert out.read_bytes().startswith(b"FMR\x00")
+    assert (tmp_path / "trace" / "minutiae.png").is_file()
+    assert main(["fingerprint", "compare", str(out), str(d / "103_2.tif")]) == 0
+    assert "MATCH" in capsys.readouterr().out
+
+
+def test_bad_input_exits_2_with_one_error_line(tmp_path, capsys, fvc_dir):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    assert main(["fingerprint", "extract", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "not a supported image" in err and "Traceback" not in err
+    assert main(["fingerprint", "extract", str(fvc_dir / "fvc2002_db1_b" / "101_1.tif"), "--dpi", "20"]) == 2
+    assert "unsupported resolution" in capsys.readouterr().err
+    assert main(["fingerprint", "compare", str(tmp_path / "missing.tif"), str(bad)]) == 2
+    assert "no such image file" in capsys.readouterr().err

@@ -1,0 +1,49 @@
+"""The extractor's Numba kernels agree with their plain-Python twins."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from biomatch.extractors.fingerprint import extract_fingerprint
+from biomatch.extractors.fingerprint._kernels import trace_branches
+from biomatch.extractors.fingerprint._reference import trace_branches_reference
+from biomatch.extractors.fingerprint.minutiae import crossing_numbers
+
+
+def _compare(skeleton: np.ndarray, max_steps=24, probe=9):
+    cn = crossing_numbers(skeleton.astype(bool))
+    rows, cols = np.nonzero((cn == 1) | (cn == 3))
+    ident = np.full(skeleton.shape, -1, np.int32)
+    ident[rows, cols] = np.arange(rows.size, dtype=np.int32)
+    sk = np.ascontiguousarray(skeleton, dtype=np.uint8)
+    got = trace_branches(sk, ident, rows.astype(np.int64), cols.astype(np.int64), max_steps, probe)
+    want = trace_branches_reference(sk, ident, rows, cols, max_steps, probe)
+    for g, w, name in zip(got, want, ("hit", "length", "probe_r", "probe_c")):
+        np.testing.assert_array_equal(g, w, err_msg=name)
+    return rows.size
+
+
+def test_trace_branches_matches_reference_on_a_real_skeleton(fvc_dir):
+    trace = {}
+    extract_fingerprint(fvc_dir / "fvc2002_db1_b" / "101_1.tif", 500, trace=trace)
+    assert _compare(trace["skeleton"]) > 20
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_trace_branches_matches_reference_on_random_skeletons(seed):
+    from skimage.morphology import skeletonize
+
+    rng = np.random.default_rng(seed)
+    blobs = rng.random((80, 90)) > 0.55
+    skeleton = skeletonize(blobs)
+    _compare(skeleton, max_steps=15, probe=4)
+
+
+def test_crossing_numbers_on_hand_made_patterns():
+    sk = np.zeros((9, 9), bool)
+    sk[4, 1:8] = True  # a horizontal ridge: endings at both ends
+    sk[1:4, 4] = True  # a branch joining it from above: a bifurcation at (4, 4)
+    cn = crossing_numbers(sk)
+    assert cn[4, 1] == 1 and cn[4, 7] == 1 and cn[1, 4] == 1
+    assert cn[4, 4] == 3
+    assert cn[4, 2] == 2

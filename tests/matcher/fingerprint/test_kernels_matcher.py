@@ -1,0 +1,81 @@
+"""The matcher's Numba kernels agree with their plain-numpy twins on real templates."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from biomatch.matcher.fingerprint import DEFAULT_MATCHER_PARAMS as P
+from biomatch.matcher.fingerprint import prepare
+from biomatch.matcher.fingerprint._kernels import build_cylinders, relaxed_pairs, similarity_matrix
+from biomatch.matcher.fingerprint._pairing import pair_minutiae
+from biomatch.matcher.fingerprint._reference import (
+    build_cylinders_reference,
+    pair_minutiae_reference,
+    relaxed_pairs_reference,
+    similarity_reference,
+)
+from biomatch.matcher.fingerprint.cylinders import _foreground_blocks, cell_offsets
+
+PAIRS = [("101_1", "101_2"), ("101_1", "104_5"), ("106_3", "106_7")]
+
+
+def _unpack(bits, m, layers):
+    flat = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little")[:, : m * layers]
+    return flat.reshape(bits.shape[0], m, layers).astype(bool)
+
+
+@pytest.mark.parametrize("key", ["101_1", "106_3"])
+def test_cylinders_match_reference(fvc_template, key):
+    t = fvc_template("fvc2002_db1_b", key)
+    offsets = cell_offsets(P.radius_px, P.cells)
+    m = offsets.shape[0]
+    words = (m * P.layers + 63) // 64
+    fg, block = _foreground_blocks(t)
+    args = (t.x.astype(float), t.y.astype(float), t.angle.astype(float), fg, block, offsets, P.layers,
+            P.sigma_s_px, P.sigma_d_rad, P.mu_psi, P.radius_px + 3 * P.sigma_s_px)
+    bits, valid, valid_cells, neighbours = build_cylinders(*args, words)
+    values, validity, counts = build_cylinders_reference(*args)
+    np.testing.assert_array_equal(_unpack(bits, m, P.layers), values)
+    np.testing.assert_array_equal(_unpack(valid, m, P.layers)[:, :, 0], validity)
+    np.testing.assert_array_equal(valid_cells, validity.sum(axis=1))
+    np.testing.assert_array_equal(neighbours, counts)
+    assert values.any()
+
+
+@pytest.mark.parametrize("ka, kb", PAIRS)
+def test_similarity_and_relaxation_match_reference(fvc_template, ka, kb):
+    a = prepare(fvc_template("fvc2002_db1_b", ka))
+    b = prepare(fvc_template("fvc2002_db1_b", kb))
+    m = cell_offsets(P.radius_px, P.cells).shape[0]
+    sim = similarity_matrix(a.bits, a.valid, a.angle, b.bits, b.valid, b.angle, P.max_direction_diff_rad,
+                            a.min_matchable_bits)
+    ref = similarity_reference(_unpack(a.bits, m, P.layers), _unpack(a.valid, m, P.layers)[:, :, 0], a.angle,
+                               _unpack(b.bits, m, P.layers), _unpack(b.valid, m, P.layers)[:, :, 0], b.angle,
+                               P.max_direction_diff_rad, a.min_matchable_bits)
+    np.testing.assert_allclose(sim, ref, atol=1e-6)
+    assert (sim > 0).sum() > 10
+    relax_args = (a.x, a.y, a.angle, b.x, b.y, b.angle, min(len(a), len(b)), P.relax_iterations, P.relax_weight,
+                  P.mu_p1, P.tau_p1, P.mu_p2, P.tau_p2, P.mu_p3, P.tau_p3)
+    got = relaxed_pairs(sim, *relax_args)
+    want = relaxed_pairs_reference(sim, *relax_args)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-6)
+    np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("ka, kb", PAIRS)
+def test_pairing_matches_reference(fvc_template, ka, kb):
+    a = prepare(fvc_template("fvc2002_db1_b", ka))
+    b = prepare(fvc_template("fvc2002_db1_b", kb))
+    rng = np.random.default_rng(0)
+    seeds_a = rng.integers(0, a.all_x.size, 6)
+    seeds_b = rng.integers(0, b.all_x.size, 6)
+    args = (a.all_x, a.all_y, a.all_angle, a.foreground, a.block_px, b.all_x, b.all_y, b.all_angle, b.foreground,
+            b.block_px, seeds_a, seeds_b, P.pairing_tol_px, P.pairing_tol_slope, P.pairing_tol_rad,
+            P.pairing_min_overlap)
+    got = pair_minutiae(*args)
+    want = pair_minutiae_reference(*args)
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[2], want[2])

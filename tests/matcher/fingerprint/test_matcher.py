@@ -1,0 +1,114 @@
+"""Pairwise matching on real FVC prints: genuine above the calibrated threshold, impostors below."""
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from biomatch.extractors.fingerprint import FingerprintTemplate
+from biomatch.matcher.fingerprint import PreparedGallery, match, prepare, score, score_many
+from biomatch.matcher.fingerprint.params import ANY_ROTATION_PARAMS, DEFAULT_MATCHER_PARAMS
+from biomatch.matcher.fingerprint.calibration import DEFAULT_DECISION_FMR, default_calibration
+
+# clear genuine pairs (same finger, good overlap) from sets of three sensors
+GENUINE = [("fvc2002_db1_b", "101_1", "101_2"), ("fvc2002_db1_b", "104_1", "104_3"),
+           ("fvc2002_db3_b", "102_1", "102_2"), ("fvc2002_db4_b", "103_1", "103_4")]
+IMPOSTOR = [("fvc2002_db1_b", "101_1", "102_1"), ("fvc2002_db1_b", "104_1", "107_1"),
+            ("fvc2002_db3_b", "102_1", "108_1"), ("fvc2002_db4_b", "103_1", "105_1")]
+
+
+@pytest.fixture(scope="module")
+def threshold():
+    return default_calibration().threshold(DEFAULT_DECISION_FMR)
+
+
+@pytest.mark.parametrize("set_name, a, b", GENUINE)
+def test_genuine_pairs_score_above_threshold(fvc_template, threshold, set_name, a, b):
+    result = match(fvc_template(set_name, a), fvc_template(set_name, b))
+    assert result.score >= threshold
+    assert len(result.pairs) >= 6
+
+
+@pytest.mark.parametrize("set_name, a, b", IMPOSTOR)
+def test_impostor_pairs_score_below_threshold(fvc_template, threshold, set_name, a, b):
+    assert score(fvc_template(set_name, a), fvc_template(set_name, b)) < threshold
+
+
+def _moved(t: FingerprintTemplate, angle: float, dx: float, dy: float) -> FingerprintTemplate:
+    """The same minutiae rotated about the image centre and shifted (orientation field dropped)."""
+    cx, cy = t.width / 2, t.height / 2
+    c, s = math.cos(angle), math.sin(angle)
+    x = c * (t.x - cx) - s * (t.y - cy) + cx + dx
+    y = s * (t.x - cx) + c * (t.y - cy) + cy + dy
+    pad = 200
+    return FingerprintTemplate(x=x + pad, y=y + pad, angle=np.mod(t.angle + angle, 2 * np.pi), kind=t.kind,
+                               quality=t.quality, width=t.width + 2 * pad, height=t.height + 2 * pad, dpi=t.dpi)
+
+
+@pytest.mark.parametrize("angle_deg, params", [
+    (0, DEFAULT_MATCHER_PARAMS), (35, DEFAULT_MATCHER_PARAMS), (-50, DEFAULT_MATCHER_PARAMS),
+    (-120, ANY_ROTATION_PARAMS), (180, ANY_ROTATION_PARAMS),
+])
+def test_score_is_invariant_to_rotation_and_translation(fvc_template, threshold, angle_deg, params):
+    t = fvc_template("fvc2002_db1_b", "101_1")
+    moved = _moved(t, math.radians(angle_deg), 37.0, -21.0)
+    other = fvc_template("fvc2002_db1_b", "101_2")
+    plain = FingerprintTemplate(x=t.x, y=t.y, angle=t.angle, kind=t.kind, quality=t.quality, width=t.width,
+                                height=t.height, dpi=t.dpi)
+    assert score(plain, moved, params) > 0.9  # the same minutiae, moved
+    assert score(other, moved, params) >= threshold  # a genuine mate still matches after the move
+
+
+def test_default_params_bound_the_rotation(fvc_template):
+    t = fvc_template("fvc2002_db1_b", "101_1")
+    plain = FingerprintTemplate(x=t.x, y=t.y, angle=t.angle, kind=t.kind, quality=t.quality, width=t.width,
+                                height=t.height, dpi=t.dpi)
+    upside_down = _moved(t, math.pi, 0.0, 0.0)
+    assert score(plain, upside_down) < 0.1 < score(plain, upside_down, ANY_ROTATION_PARAMS)
+
+
+def test_partial_overlap_still_matches(fvc_template, threshold):
+    t = fvc_template("fvc2002_db1_b", "104_1")
+    half = t.select(t.y < np.median(t.y))  # the upper half of the minutiae only
+    assert score(half, fvc_template("fvc2002_db1_b", "104_3")) >= threshold
+
+
+def test_pairs_index_real_minutiae_once(fvc_template):
+    a, b = fvc_template("fvc2002_db1_b", "101_1"), fvc_template("fvc2002_db1_b", "101_2")
+    pairs = match(a, b).pairs
+    assert pairs.shape[1] == 2
+    assert len(set(pairs[:, 0])) == len(pairs) and len(set(pairs[:, 1])) == len(pairs)
+    assert pairs[:, 0].max() < len(a) and pairs[:, 1].max() < len(b)
+
+
+def test_empty_templates_score_zero(fvc_template):
+    t = fvc_template("fvc2002_db1_b", "101_1")
+    empty = t.select(np.zeros(len(t), bool))
+    assert score(empty, t) == 0.0 and score(t, empty) == 0.0
+
+
+def test_score_many_equals_pairwise_and_is_thread_safe(fvc_template):
+    keys = [f"{f}_{i}" for f in (101, 102, 103, 104) for i in (1, 2, 3)]
+    prepared = [prepare(fvc_template("fvc2002_db1_b", k)) for k in keys]
+    gallery = PreparedGallery.from_prepared(prepared)
+    pairwise = np.array([[score(p, c) for c in prepared] for p in prepared])
+    batched = np.array([score_many(p, gallery) for p in prepared])
+    np.testing.assert_array_equal(batched, pairwise)
+    with ThreadPoolExecutor(4) as pool:
+        threaded = np.array(list(pool.map(lambda p: score_many(p, gallery), prepared * 3)))
+    np.testing.assert_array_equal(threaded, np.vstack([batched] * 3))
+    # the mate of each probe (same finger) is its best other candidate
+    for i, row in enumerate(batched):
+        row = row.copy()
+        row[i] = -1
+        assert keys[int(np.argmax(row))].split("_")[0] == keys[i].split("_")[0]
+
+
+def test_prepared_with_other_params_is_refused(fvc_template):
+    from biomatch.matcher.fingerprint import MatcherParams
+
+    t = fvc_template("fvc2002_db1_b", "101_1")
+    with pytest.raises(ValueError, match="other matcher parameters"):
+        score(prepare(t, MatcherParams(cells=8)), t)

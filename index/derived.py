@@ -22,7 +22,7 @@ import struct
 import tempfile
 from pathlib import Path
 
-__all__ = ["save_derived", "load_derived", "MAGIC"]
+__all__ = ["save_derived", "load_derived", "write_atomic", "MAGIC"]
 
 MAGIC = b"BMDERIV1"
 _HEADER = struct.Struct("<8sQQ32s")
@@ -32,18 +32,16 @@ _log = logging.getLogger(__name__)
 def save_derived(path: str | os.PathLike, generation: int, payload_bytes: bytes) -> None:
     """Write ``payload_bytes`` labelled with ``generation`` to ``path`` atomically.
 
-    The bytes go to a temporary file in the same folder, which is flushed and
-    fsynced and then renamed over ``path`` (``os.replace``); the folder is
-    fsynced too. A crash leaves either the old file or the new one, never a
-    mix.
+    Written with :func:`write_atomic`: a crash leaves either the old file or
+    the new one, never a mix.
 
     Parameters
     ----------
     path : path-like
         Destination file; its folder is created if missing.
     generation : int
-        The store generation the payload was built from (read *before* the
-        templates were iterated).
+        The store generation the payload was built from, as
+        ``Store.template_snapshot`` gives it with the rows.
     payload_bytes : bytes-like
         The serialised index.
     """
@@ -52,14 +50,25 @@ def save_derived(path: str | os.PathLike, generation: int, payload_bytes: bytes)
     if not isinstance(payload_bytes, (bytes, bytearray, memoryview)):
         raise ValueError(f"payload_bytes must be bytes, got {type(payload_bytes).__name__}")
     payload = memoryview(payload_bytes).cast("B")
+    header = _HEADER.pack(MAGIC, generation, payload.nbytes, hashlib.sha256(payload).digest())
+    write_atomic(path, header, payload)
+
+
+def write_atomic(path: str | os.PathLike, *parts: bytes) -> None:
+    """Write the concatenation of ``parts`` to ``path`` atomically and durably.
+
+    The bytes go to a temporary file in the same folder, which is flushed
+    and fsynced and renamed over ``path`` (``os.replace``); the folder is
+    fsynced too. A crash leaves either the old file or the new one, never a
+    mix. The folder is created if missing.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = _HEADER.pack(MAGIC, generation, payload.nbytes, hashlib.sha256(payload).digest())
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(header)
-            f.write(payload)
+            for part in parts:
+                f.write(part)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from . import _checks
 from ._values import TEMPLATE_WRITERS, fingerprint_values
 from .errors import DuplicateRefError
-from .schema import AGENCY_LEN, MODALITIES, REF_LEN, fingerprints, records
+from .schema import AGENCY_LEN, MODALITIES, REF_LEN, TEMPLATE_TABLES, fingerprints, records
 
 #: Rows per executemany round trip (bounded parameter lists on both backends).
 CHUNK = 500
@@ -128,3 +128,24 @@ class BulkMixin:
             result = conn.execute(insert(fingerprints).returning(fingerprints.c.id, sort_by_parameter_order=True),
                                   [{"record_id": record_id, **row} for row in rows])
             return list(result.scalars())
+
+    def template_ids(self, modality: str, record_ids: Iterable[int]) -> dict[int, list[int]]:
+        """Map each record id to the row ids of its templates (ascending), in a few queries.
+
+        Records without templates map to an empty list; unknown ids are left out.
+        """
+        _checks.choice("modality", modality, MODALITIES)
+        wanted = [_checks.row_id("record_id", r) for r in record_ids]
+        table = TEMPLATE_TABLES[modality][0]
+        out: dict[int, list[int]] = {}
+        with self._reading() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                known = conn.execute(select(records.c.id).where(
+                    records.c.id.in_(chunk), records.c.modality == modality)).scalars()
+                out.update((r, []) for r in known)
+                rows = conn.execute(select(table.c.record_id, table.c.id)
+                                    .where(table.c.record_id.in_(chunk)).order_by(table.c.id))
+                for record_id, row_id in rows:
+                    out[record_id].append(row_id)
+        return out

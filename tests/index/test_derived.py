@@ -59,3 +59,13 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert load_derived(path, 1) == b"old"
     assert sorted(os.listdir(tmp_path)) == ["fp.idx"]
+
+
+def test_write_atomic_joins_parts(tmp_path):
+    from biomatch.index.derived import write_atomic
+
+    path = tmp_path / "new" / "raw.bin"
+    write_atomic(path, b"head", memoryview(b"-body"))
+    assert path.read_bytes() == b"head-body"
+    write_atomic(path, b"x")
+    assert path.read_bytes() == b"x" and sorted(os.listdir(path.parent)) == ["raw.bin"]

@@ -209,3 +209,13 @@ def test_replace_and_delete_single_templates(store):
         store.delete_template("face", first)
     with pytest.raises(NotFoundError):
         store.delete_templates(rid + 100)
+
+
+def test_template_ids_maps_records_to_rows(store):
+    ids = store.enrol_many("dna", [(f"S-{i}", "UK", False, [(f"A{i}", "arrestee", b"p", 1)] * (i % 3))
+                                   for i in range(700)])
+    mapping = store.template_ids("dna", ids + [10**9])
+    assert set(mapping) == set(ids)
+    assert [len(mapping[r]) for r in ids[:6]] == [0, 1, 2, 0, 1, 2]
+    assert mapping[ids[5]] == [p.id for p in store.get_dna_profiles(ids[5])]
+    assert store.template_ids("face", ids) == {}

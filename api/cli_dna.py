@@ -165,8 +165,9 @@ def _search(args) -> int:
               f"({len(probe.searchable_loci)} loci typed) in {len(gallery)} profiles")
         for r in reports:
             worst = max(r.rmp.values()) if r.rmp else float("nan")
-            print(f"  {r.specimen_id:<16} {r.category:<20} {r.agency:<10} compared {r.n_compared:2d}"
-                  f"  mismatches {r.n_mismatches}  RMP(max over populations) {worst:.3g}")
+            near = f"  mismatches {r.n_mismatches}" if args.stringency == "prum" else ""
+            print(f"  {r.specimen_id:<16} {r.category:<20} {r.agency:<10} compared {r.n_compared:2d}{near}"
+                  f"  {r.statistic.upper()} (max over populations) {worst:.3g}")
             if r.differed:
                 print(f"    differed at: {', '.join(r.differed)}")
     _write_json(args.json_out, {p.specimen_id: [r.to_dict() for r in rs] for p, rs in zip(probes, results)})

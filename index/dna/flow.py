@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from biomatch.extractors.dna.params import StatsParams
 from biomatch.matcher.dna.compare import compare_profiles
 from biomatch.matcher.dna.kinship import compare_kinship
-from biomatch.matcher.dna.stats import match_statistics
+from biomatch.matcher.dna.stats import combined_probability_of_inclusion, match_statistics
 
 from .familial import familial_search
 from .search import search, search_prum
@@ -35,8 +35,9 @@ class MatchReport:
     n_mismatches: int
     matched: tuple[str, ...]
     differed: tuple[str, ...]
-    rmp: dict = field(default_factory=dict)   # population -> RMP on the matched loci
+    rmp: dict = field(default_factory=dict)   # population -> RMP (CPI for a mixture probe) on the matched loci
     lr: dict = field(default_factory=dict)    # population -> 1 / RMP
+    statistic: str = "rmp"                    # "rmp" (single-source probe) or "cpi" (mixture probe)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -91,15 +92,20 @@ def _report(gallery, probe, hit, rule, tables, method, stats) -> MatchReport:
     record_id, candidate = gallery.profile(hit.id)
     comparison = compare_profiles(probe, candidate, rule, gallery.params.loci)
     rmp, lr = {}, {}
+    statistic = "cpi" if probe.mixture or any(len(probe.loci[k]) > 2 for k in comparison.matched) else "rmp"
     if tables and comparison.matched:
-        # A single probe allele where the candidate is heterozygous: possible drop-out, so 2p.
-        two_p = [k for k in comparison.matched if len(probe.loci[k]) == 1 and len(candidate.loci.get(k, ())) == 2]
-        for name, s in match_statistics(probe, tables, method=method, loci=comparison.matched, params=stats,
-                                        two_p=two_p).items():
+        if statistic == "cpi":
+            found = {name: combined_probability_of_inclusion(probe, t, loci=comparison.matched, params=stats)
+                     for name, t in (tables.items() if isinstance(tables, dict) else ((t.name, t) for t in tables))}
+        else:
+            # A single probe allele where the candidate is heterozygous: possible drop-out, so 2p.
+            two_p = [k for k in comparison.matched if len(probe.loci[k]) == 1 and len(candidate.loci.get(k, ())) == 2]
+            found = match_statistics(probe, tables, method=method, loci=comparison.matched, params=stats, two_p=two_p)
+        for name, s in found.items():
             if s.loci:
                 rmp[name], lr[name] = s.rmp, s.lr
     return MatchReport(hit.id, record_id, candidate.specimen_id, candidate.category.slug, candidate.agency, rule,
-                       hit.n_compared, hit.n_mismatches, comparison.matched, comparison.differed, rmp, lr)
+                       hit.n_compared, hit.n_mismatches, comparison.matched, comparison.differed, rmp, lr, statistic)
 
 
 def familial_gallery(gallery, probe, tables, *, relationship: str = "full_sib", top: int = 20,

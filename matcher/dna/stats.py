@@ -33,7 +33,7 @@ from biomatch.extractors.dna.loci import AMELOGENIN
 from biomatch.extractors.dna.params import StatsParams
 
 __all__ = ["METHODS", "allele_frequency", "genotype_probability", "LocusStatistic", "ProfileStatistics",
-           "random_match_probability", "match_statistics"]
+           "random_match_probability", "match_statistics", "combined_probability_of_inclusion"]
 
 #: RMP methods: product rule, NRC II 4.1, NRC II 4.10 (Balding-Nichols).
 METHODS = ("hw", "nrc4.1", "nrc4.10")
@@ -172,3 +172,24 @@ def match_statistics(profile, tables, *, method: str = "nrc4.10", loci=None,
     return {name: random_match_probability(profile, t, method=method, loci=loci, params=params, theta=theta,
                                            two_p=tuple(two_p))
             for name, t in tables.items()}
+
+
+def combined_probability_of_inclusion(profile, table, *, loci=None,
+                                      params: StatsParams | None = None) -> ProfileStatistics:
+    """CPI of a mixture: per locus (sum of the frequencies of the alleles seen)^2, multiplied over loci.
+
+    The chance that a random person would be included as a possible
+    contributor (NRC II section 5; SWGDAM 2010 interpretation guidelines).
+    Loci with a wildcard, Amelogenin and loci missing from the table are skipped.
+    The result's ``rmp`` is the CPI and ``lr`` its inverse (the CPE odds).
+    """
+    params = params or StatsParams()
+    out, skipped = [], {}
+    for locus in (profile.loci if loci is None else loci):
+        alleles = profile.loci.get(locus)
+        if locus == AMELOGENIN or not alleles or WILDCARD in alleles or not table.has_locus(locus):
+            skipped[locus] = "sex marker, untyped, wildcard or not in table"
+            continue
+        freqs = tuple(allele_frequency(table, locus, a, params) for a in alleles)
+        out.append(LocusStatistic(locus, tuple(alleles), freqs, min(1.0, sum(freqs)) ** 2))
+    return ProfileStatistics(table.name, "cpi", 0.0, tuple(out), skipped)

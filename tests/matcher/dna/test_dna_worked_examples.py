@@ -114,3 +114,12 @@ def test_two_p_rule_for_possible_dropout(cauc):
     two_p = random_match_probability(p, cauc, method="nrc4.10", loci=["TH01", "FGA"], two_p=["TH01"])
     assert two_p.loci[0].probability == 2 * 0.235457 and plain.loci[0].probability < two_p.loci[0].probability
     assert two_p.loci[1].probability == random_match_probability(p, cauc, method="nrc4.10", loci=["FGA"]).rmp
+
+
+def test_cpi_for_mixtures(cauc):
+    from biomatch.matcher.dna import combined_probability_of_inclusion
+
+    mix = StrProfile("MIX", {"TH01": ["6", "7", "9.3"], "CSF1PO": ["12"]}, mixture=True)
+    cpi = combined_probability_of_inclusion(mix, cauc)
+    assert math.isclose(cpi.loci[0].probability, (0.235457 + 0.193906 + 0.344875) ** 2, rel_tol=1e-15)
+    assert math.isclose(cpi.rmp, cpi.loci[0].probability * 0.360111 ** 2, rel_tol=1e-15)

@@ -121,5 +121,7 @@ def test_cpi_for_mixtures(cauc):
 
     mix = StrProfile("MIX", {"TH01": ["6", "7", "9.3"], "CSF1PO": ["12"]}, mixture=True)
     cpi = combined_probability_of_inclusion(mix, cauc)
-    assert math.isclose(cpi.loci[0].probability, (0.235457 + 0.193906 + 0.344875) ** 2, rel_tol=1e-15)
-    assert math.isclose(cpi.rmp, cpi.loci[0].probability * 0.360111 ** 2, rel_tol=1e-15)
+    by_locus = {s.locus: s.probability for s in cpi.loci}
+    assert math.isclose(by_locus["TH01"], (0.235457 + 0.193906 + 0.344875) ** 2, rel_tol=1e-15)
+    assert math.isclose(by_locus["CSF1PO"], 0.360111 ** 2, rel_tol=1e-15)
+    assert math.isclose(cpi.rmp, by_locus["TH01"] * by_locus["CSF1PO"], rel_tol=1e-15)

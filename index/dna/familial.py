@@ -20,7 +20,7 @@ from biomatch.extractors.dna.profile import ProfileCategory
 from biomatch.matcher.dna.kinship import ibd_coefficients
 from biomatch.matcher.dna.stats import allele_frequency
 
-from . import _kernels as K
+from . import _kernels_familial as K
 
 __all__ = ["FamilialProbe", "FamilialCandidate", "prepare_familial", "familial_search", "FAMILIAL_MATRIX"]
 

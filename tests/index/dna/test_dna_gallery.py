@@ -32,7 +32,12 @@ def test_import_search_reload_delete(store, nist):
                                 tables=load_population_tables(DNA / "str_allele_frequencies.csv"))
     assert reports[0].specimen_id == nist[5].specimen_id and not reports[0].differed
     assert set(reports[0].rmp) == {"NIST1036/AfAm", "NIST1036/Asian", "NIST1036/Cauc", "NIST1036/Hisp"}
-    assert all(0 < r < 1e-6 for r in reports[0].rmp.values())
+    assert all(0 < r < 1e-6 for r in reports[0].rmp.values()) and reports[0].statistic == "rmp"
+    mixture = StrProfile("MIX", {k: tuple(set(nist[5].loci[k]) | set(nist[9].loci[k])) for k in list(nist[5].loci)[:12]},
+                         category="forensic_mixture")
+    (mixed,) = search_gallery(gallery, [mixture], tables=load_population_tables(DNA / "str_allele_frequencies.csv"))
+    assert {r.specimen_id for r in mixed} >= {nist[5].specimen_id, nist[9].specimen_id}
+    assert all(r.statistic == "cpi" and all(0 < v < 1 for v in r.rmp.values()) for r in mixed)
 
     # A second gallery on the same store loads the saved derived file without rebuilding.
     again = DnaGallery(store)

@@ -5,7 +5,7 @@ import pytest
 from biomatch.benchmarks.datasets import data_root
 from biomatch.extractors.dna import CODIS_CORE_20, SearchParams, StrProfile, read_frequency_csv, read_genotype_table
 from biomatch.index.dna import DnaIndex, prepare_probes
-from biomatch.index.dna import _kernels as K
+from biomatch.index.dna import _kernels_familial as K
 from biomatch.index.dna.familial import ki_lookup, prepare_familial
 from biomatch.index.dna.reference import codis_reference, familial_reference, prum_reference
 from biomatch.index.dna.search import _codis_shard, _n_codes, _prum_shard

@@ -28,8 +28,12 @@ def biomatch_home() -> Path:
 
 
 def default_url() -> str:
-    """Return the embedded default, ``sqlite:///$BIOMATCH_HOME/biomatch.db``."""
-    return f"sqlite:///{biomatch_home() / 'biomatch.db'}"
+    """Return ``$BIOMATCH_DATABASE_URL``, else the embedded ``sqlite:///$BIOMATCH_HOME/biomatch.db``.
+
+    The same variables configure the service (``biomatch.api.settings``), so
+    ``Store.open()`` and ``biomatch serve`` open the same database.
+    """
+    return os.environ.get("BIOMATCH_DATABASE_URL") or f"sqlite:///{biomatch_home() / 'biomatch.db'}"
 
 
 def make_engines(url: str) -> tuple[Engine, Engine]:

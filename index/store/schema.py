@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
-    JSON, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,
+    JSON, BigInteger, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer,
     LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
@@ -70,6 +70,11 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.timezone.utc)
 
 
+#: 64-bit ids on PostgreSQL (a national file and its audit trail outgrow 2**31 rows);
+#: SQLite's INTEGER PRIMARY KEY is already 64-bit and must stay INTEGER to be the rowid.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     # Static CHECK text built from module constants, never from user input.
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
@@ -85,7 +90,7 @@ meta = Table(
 
 records = Table(
     "records", metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("modality", String(16), nullable=False),
     Column("external_ref", String(REF_LEN), nullable=False),
     Column("owner_agency", String(AGENCY_LEN), nullable=False),
@@ -99,8 +104,8 @@ records = Table(
 
 fingerprints = Table(
     "fingerprints", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("id", Id, primary_key=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
     Column("impression", String(16), nullable=False),
     Column("template", LargeBinary, nullable=False),
@@ -113,7 +118,7 @@ fingerprints = Table(
 
 marks = Table(
     "marks", metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("case_ref", String(REF_LEN), nullable=False),
     Column("owner_agency", String(AGENCY_LEN), nullable=False),
     Column("status", String(16), nullable=False),
@@ -129,8 +134,8 @@ marks = Table(
 
 faces = Table(
     "faces", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("id", Id, primary_key=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
     Column("template", LargeBinary, nullable=False),
     Column("model_id", String(64), nullable=False),
     Column("template_version", Integer, nullable=False),
@@ -140,8 +145,8 @@ faces = Table(
 
 dna_profiles = Table(
     "dna_profiles", metadata,
-    Column("id", Integer, primary_key=True),
-    Column("record_id", Integer, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("id", Id, primary_key=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
     Column("specimen_id", String(REF_LEN), nullable=False),
     Column("category", String(64), nullable=False),
     Column("profile", LargeBinary, nullable=False),
@@ -151,11 +156,11 @@ dna_profiles = Table(
 
 notifications = Table(
     "notifications", metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("agency", String(AGENCY_LEN), nullable=False),
     Column("kind", String(64), nullable=False),
     Column("subject_type", String(32), nullable=False),
-    Column("subject_id", Integer, nullable=False),
+    Column("subject_id", Id, nullable=False),
     Column("payload", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("read_at", UTCDateTime),
@@ -171,7 +176,7 @@ webhooks = Table(
 audit = Table(
     "audit", metadata,
     # Ids are assigned by the store under the chain lock, so they are part of the hash.
-    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("id", Id, primary_key=True, autoincrement=False),
     Column("at", UTCDateTime, nullable=False),
     Column("actor", String(128), nullable=False),
     Column("agency", String(AGENCY_LEN), nullable=False),

@@ -11,6 +11,7 @@ from biomatch.index.store.testing import postgres_unavailable
 def test_default_url_is_under_biomatch_home(monkeypatch, tmp_path):
     home = tmp_path / "not" / "yet"
     monkeypatch.setenv("BIOMATCH_HOME", str(home))
+    monkeypatch.delenv("BIOMATCH_DATABASE_URL", raising=False)
     with Store.open() as store:
         assert store.backend == "sqlite" and store.url == f"sqlite:///{home / 'biomatch.db'}"
         assert (home / "biomatch.db").exists()
@@ -24,6 +25,14 @@ def test_sqlite_runs_wal_with_foreign_keys_and_busy_timeout(tmp_path):
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
             assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+def test_database_url_variable_wins(monkeypatch, tmp_path):
+    monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BIOMATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    with Store.open() as store:
+        assert store.url == f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    assert (tmp_path / "elsewhere.db").exists() and not (tmp_path / "home" / "biomatch.db").exists()
 
 
 @pytest.mark.parametrize("url, message", [

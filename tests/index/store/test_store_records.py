@@ -219,3 +219,23 @@ def test_template_ids_maps_records_to_rows(store):
     assert [len(mapping[r]) for r in ids[:6]] == [0, 1, 2, 0, 1, 2]
     assert mapping[ids[5]] == [p.id for p in store.get_dna_profiles(ids[5])]
     assert store.template_ids("face", ids) == {}
+
+
+def test_ids_beyond_32_bits(store):
+    """Ids are 64-bit on both backends (PostgreSQL BIGINT, SQLite rowid)."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import insert
+
+    from biomatch.index.store.schema import records
+
+    now = datetime.now(timezone.utc)
+    with store.transaction() as s:
+        conn = s._tx.get().conn
+        conn.execute(insert(records).values(id=2**40, modality="face", external_ref="BIG", owner_agency="FR",
+                                            restricted=False, created_at=now, updated_at=now))
+    face = store.add_face(2**40, b"e", "sface", 1)
+    assert store.get_faces(2**40)[0].id == face
+    assert store.get_record(2**40).external_ref == "BIG"
+    assert store.template_ids("face", [2**40]) == {2**40: [face]}
+    assert store.add_notification("FR", "hit", "face", 2**40) > 0

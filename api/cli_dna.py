@@ -175,7 +175,7 @@ def _search(args) -> int:
 
 
 def _stats(args) -> int:
-    from biomatch.extractors.dna import CODIS_CORE_20, KITS, StatsParams, normalise_locus
+    from biomatch.extractors.dna import KITS, StatsParams, normalise_locus
     from biomatch.matcher.dna import match_statistics
 
     profiles = read_profiles(args)
@@ -190,13 +190,14 @@ def _stats(args) -> int:
     out = {}
     for p in profiles:
         stats = match_statistics(p, tables, method=args.method, loci=loci, params=params)
-        print(f"{p.specimen_id}: {args.method}, theta {args.theta:g}, {len(next(iter(stats.values())).loci)} loci")
+        first = next(iter(stats.values()))
+        theta = "" if args.method == "hw" else f", theta {args.theta:g}"
+        print(f"{p.specimen_id}: {args.method}{theta}, floor 5/2N, {len(first.loci)} loci")
         for name, s in stats.items():
             print(f"  {name:<24} RMP {s.rmp:.4g}   LR {s.lr:.4g}")
-        skipped = next(iter(stats.values())).skipped
+        skipped = {k: v for k, v in first.skipped.items() if k != "AMEL"}
         if skipped:
-            print("  skipped: " + ", ".join(f"{k} ({v})" for k, v in skipped.items() if k in (loci or CODIS_CORE_20)
-                                            or loci is None))
+            print("  skipped: " + ", ".join(f"{k} ({v})" for k, v in skipped.items()))
         out[p.specimen_id] = {name: {"rmp": s.rmp, "lr": s.lr, "per_locus": {x.locus: x.probability for x in s.loci},
                                      "skipped": s.skipped} for name, s in stats.items()}
     _write_json(args.json_out, out)

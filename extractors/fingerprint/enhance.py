@@ -5,13 +5,14 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .orient import OrientationField
 from .params import DEFAULT_PARAMS, ExtractorParams
 
 __all__ = ["stft_enhance", "block_filters"]
 
 
-def block_filters(size: int, normal_rad: np.ndarray, freq: np.ndarray, sigma_r: np.ndarray,
-                  sigma_phi: float) -> np.ndarray:
+def block_filters(size: int, normal_rad: np.ndarray, period_px: float, sigma_r: float, sigma_phi: float,
+                  *, angle_bins: int = 128) -> np.ndarray:
     """Frequency responses of oriented band-pass filters, one per block.
 
     Parameters
@@ -20,33 +21,39 @@ def block_filters(size: int, normal_rad: np.ndarray, freq: np.ndarray, sigma_r: 
         Block side; responses are laid out as ``scipy.fft.rfft2`` output.
     normal_rad : (b,) float
         Direction of the ridge normal (across the ridges) of each block.
-    freq, sigma_r : (b,) float
-        Ridge frequency (cycles per pixel) and radial bandwidth of each block.
+    period_px : float
+        Ridge period; the pass band is centred on ``1 / period_px``.
+    sigma_r : float
+        Radial bandwidth (cycles per pixel).
     sigma_phi : float
         Angular bandwidth in radians.
+    angle_bins : int
+        Orientations are quantised to ``pi / angle_bins`` (1.4 degrees by
+        default), so only that many distinct responses are computed.
 
     Returns
     -------
     (b, size, size // 2 + 1) float32
-        The separable-in-polar-coordinates Gabor-like response
-        ``exp(-(r - f)^2 / 2 sigma_r^2) * exp(-dphi^2 / 2 sigma_phi^2)``,
-        zero at DC.
+        ``exp(-(r - f)^2 / 2 sigma_r^2) * exp(-dphi^2 / 2 sigma_phi^2)``, zero
+        at DC: the frequency response of an even Gabor filter of the same
+        bandwidths.
     """
     fy = sfft.fftfreq(size).astype(np.float32)[:, None]
     fx = sfft.rfftfreq(size).astype(np.float32)[None, :]
     radius = np.sqrt(fx * fx + fy * fy)
     phi = np.arctan2(fy, fx)
-    dphi = phi[None] - normal_rad.astype(np.float32)[:, None, None]
+    radial = np.exp(-0.5 * (radius - 1.0 / period_px) ** 2 / sigma_r ** 2)
+    radial[0, 0] = 0.0
+    centres = (np.arange(angle_bins, dtype=np.float32) + 0.5) * (np.pi / angle_bins)
+    dphi = phi[None] - centres[:, None, None]
     dphi = np.mod(dphi + np.pi / 2, np.pi) - np.pi / 2  # the spectrum of a real block is symmetric
-    dr = radius[None] - freq.astype(np.float32)[:, None, None]
-    sr = sigma_r.astype(np.float32)[:, None, None]
-    h = np.exp(-0.5 * (dr * dr) / (sr * sr) - (0.5 / sigma_phi ** 2) * dphi * dphi)
-    h[:, 0, 0] = 0.0
-    return h.astype(np.float32)
+    bank = (radial[None] * np.exp((-0.5 / sigma_phi ** 2) * dphi * dphi)).astype(np.float32)
+    which = np.floor(np.mod(normal_rad, np.pi) * (angle_bins / np.pi)).astype(np.int64) % angle_bins
+    return bank[which]
 
 
 def stft_enhance(
-    image: np.ndarray, theta: np.ndarray, period_px: float, mask: np.ndarray,
+    image: np.ndarray, field: OrientationField, period_px: float, mask: np.ndarray,
     params: ExtractorParams = DEFAULT_PARAMS,
 ) -> np.ndarray:
     """Enhance ridges by filtering overlapping windowed blocks in the Fourier domain.
@@ -55,8 +62,8 @@ def stft_enhance(
     ----------
     image : (rows, cols) float32
         Contrast-normalised print, ridges positive.
-    theta : (rows, cols) float32
-        Ridge orientation in ``[0, pi)``.
+    field : OrientationField
+        Ridge orientation, sampled at each block centre.
     period_px : float
         Ridge period.
     mask : (rows, cols) bool
@@ -92,8 +99,6 @@ def stft_enhance(
     padded[hop:hop + rows, hop:hop + cols] = image
     fg = np.zeros((prow, pcol), bool)
     fg[hop:hop + rows, hop:hop + cols] = mask
-    th = np.zeros((prow, pcol), np.float32)
-    th[hop:hop + rows, hop:hop + cols] = theta
     blocks = sliding_window_view(padded, (n, n))[::hop, ::hop]
     nbr, nbc = blocks.shape[:2]
     # a block is filtered when any foreground pixel lies in its central hop x hop cell
@@ -105,17 +110,18 @@ def stft_enhance(
     window = np.hanning(n + 1)[:n].astype(np.float32)
     window = np.outer(window, window)
     spectra = sfft.rfft2(blocks[sel_r, sel_c] * window, workers=1)
-    centre_theta = th[sel_r * hop + hop, sel_c * hop + hop]
-    freq = np.full(sel_r.size, 1.0 / period_px, np.float32)
-    sigma_r = np.full(sel_r.size, 1.0 / (2 * np.pi * params.gabor_sigma_across * period_px), np.float32)
-    sigma_phi = 1.0 / (2 * np.pi * params.gabor_sigma_along * period_px * (1.0 / period_px))
-    h = block_filters(n, centre_theta + np.pi / 2, freq, sigma_r, sigma_phi)
+    centre_theta = field.theta_at(sel_r * hop, sel_c * hop)  # block centre, in image coordinates
+    sigma_r = 1.0 / (2 * np.pi * params.gabor_sigma_across * period_px)
+    sigma_phi = 1.0 / (2 * np.pi * params.gabor_sigma_along)
+    h = block_filters(n, centre_theta + np.pi / 2, period_px, sigma_r, sigma_phi)
     filtered = sfft.irfft2(spectra * h, s=(n, n), workers=1).astype(np.float32)
-    out = np.zeros((prow, pcol), np.float32)
-    for k in range(sel_r.size):
-        r0 = sel_r[k] * hop
-        c0 = sel_c[k] * hop
-        out[r0:r0 + n, c0:c0 + n] += filtered[k]
-    out = out[hop:hop + rows, hop:hop + cols]
+    # overlap-add: each block covers 2 x 2 cells of hop x hop; within one quadrant no two
+    # blocks share a destination cell, so four vectorised additions place everything
+    cells = np.zeros((prow // hop, pcol // hop, hop, hop), np.float32)
+    quads = filtered.reshape(-1, 2, hop, 2, hop)
+    for qr in (0, 1):
+        for qc in (0, 1):
+            cells[sel_r + qr, sel_c + qc] += quads[:, qr, :, qc, :]
+    out = cells.transpose(0, 2, 1, 3).reshape(prow, pcol)[hop:hop + rows, hop:hop + cols].copy()
     out[~mask] = 0.0
     return out

@@ -12,7 +12,7 @@ from .filter import remove_false_minutiae
 from .frequency import ridge_period
 from .minutiae import detect_minutiae
 from .normalize import normalize_contrast, resample_to_working_dpi
-from .orient import orientation_field
+from .orient import OrientationField, orientation_field
 from .params import DEFAULT_PARAMS, WORKING_DPI, ExtractorParams
 from .quality import minutia_quality, print_quality
 from .segment import segment_foreground
@@ -72,30 +72,32 @@ def extract_fingerprint(
     record("grey", grey)
     norm = normalize_contrast(grey, params)
     record("normalized", norm)
-    theta, coherence = orientation_field(norm, params)
-    record("orientation", theta)
-    record("coherence", coherence)
+    field = orientation_field(norm, params)
+    coherence = field.coherence_full()
+    if trace is not None:
+        record("orientation", field.theta_full())
+        record("coherence", coherence)
     mask = segment_foreground(grey, coherence, params)
     record("mask", mask)
     if mask.sum() < params.min_side_px ** 2 // 2:
         raise ValueError("no fingerprint ridges found in the image (blank, flat or pure noise)")
     period = ridge_period(norm, mask, params)
     record("period", period)
-    enhanced = stft_enhance(norm, theta, period, mask, params)
+    enhanced = stft_enhance(norm, field, period, mask, params)
     record("enhanced", enhanced)
     ridges = binarize_ridges(enhanced, mask, params)
     record("ridges", ridges)
     skeleton = thin_ridges(ridges)
     record("skeleton", skeleton)
-    cand = detect_minutiae(skeleton, theta, mask, params)
+    cand = detect_minutiae(skeleton, field, mask, params)
     record("candidates", cand)
     keep = remove_false_minutiae(cand, mask, params)
     quality = minutia_quality(cand.row[keep], cand.col[keep], coherence, enhanced, mask)
     if keep.size > params.max_minutiae:
         best = np.argsort(-quality.astype(np.int64), kind="stable")[: params.max_minutiae]
         keep, quality = keep[np.sort(best)], quality[np.sort(best)]
-    cores, deltas = singular_points(theta, coherence, mask, params)
-    orient, block = _block_orientation(theta, mask, params.template_block_px)
+    cores, deltas = singular_points(field, mask, params)
+    orient, block = _block_orientation(field, mask, params.template_block_px)
     template = FingerprintTemplate(
         x=cand.col[keep].astype(np.float32),
         y=cand.row[keep].astype(np.float32),
@@ -115,9 +117,9 @@ def extract_fingerprint(
     return template.validate()
 
 
-def _block_orientation(theta: np.ndarray, mask: np.ndarray, block: int) -> tuple[np.ndarray, int]:
+def _block_orientation(field: OrientationField, mask: np.ndarray, block: int) -> tuple[np.ndarray, int]:
     half = block // 2
-    t = theta[half::block, half::block]
+    t = field.theta_grid(block)
     m = mask[half::block, half::block]
     codes = np.mod(np.rint(np.degrees(t)), 180).astype(np.uint8)
     codes[~m] = 255

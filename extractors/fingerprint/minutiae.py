@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._kernels import trace_branches
+from .orient import OrientationField
 from .params import DEFAULT_PARAMS, ExtractorParams
 from .template import MinutiaKind
 
@@ -66,15 +67,15 @@ class CandidateMinutiae:
 
 
 def detect_minutiae(
-    skeleton: np.ndarray, theta: np.ndarray, mask: np.ndarray, params: ExtractorParams = DEFAULT_PARAMS
+    skeleton: np.ndarray, field: OrientationField, mask: np.ndarray, params: ExtractorParams = DEFAULT_PARAMS
 ) -> CandidateMinutiae:
     """Find ridge endings and bifurcations with their directions.
 
     Parameters
     ----------
     skeleton : (rows, cols) bool
-    theta : (rows, cols) float32
-        Ridge orientation in ``[0, pi)``.
+    field : OrientationField
+        Ridge orientation.
     mask : (rows, cols) bool
         Foreground; skeleton pixels outside are ignored.
 
@@ -107,7 +108,7 @@ def detect_minutiae(
     hit, length, probe_r, probe_c = trace_branches(
         sk, ident, row, col, params.trace_max_px, params.direction_trace_px
     )
-    angle = _directions(row, col, kind, probe_r, probe_c, length, theta)
+    angle = _directions(row, col, kind, probe_r, probe_c, length, field)
     return CandidateMinutiae(row=row, col=col, angle=angle, kind=kind, hit=hit, length=length)
 
 
@@ -127,7 +128,7 @@ def _wrap(a: np.ndarray) -> np.ndarray:
     return np.mod(a + np.pi, 2 * np.pi) - np.pi
 
 
-def _directions(row, col, kind, probe_r, probe_c, length, theta) -> np.ndarray:
+def _directions(row, col, kind, probe_r, probe_c, length, field) -> np.ndarray:
     n = row.size
     if n == 0:
         return np.zeros(0, np.float32)
@@ -142,7 +143,7 @@ def _directions(row, col, kind, probe_r, probe_c, length, theta) -> np.ndarray:
         spread = np.abs(_wrap(a[:, :, None] - a[:, None, :])).sum(axis=2)  # (m, 3)
         stem = np.argmax(spread, axis=1)
         sense[bif] = a[np.arange(bif.size), stem] + np.pi
-    local = theta[row, col].astype(np.float64)
+    local = field.theta_at(row, col).astype(np.float64)
     flip = np.abs(_wrap(local - sense)) > np.pi / 2
     angle = np.where(flip, local + np.pi, local)
     return np.mod(angle, 2 * np.pi).astype(np.float32)

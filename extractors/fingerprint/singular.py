@@ -3,22 +3,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from .orient import OrientationField
 from .params import DEFAULT_PARAMS, ExtractorParams
 
 __all__ = ["singular_points"]
 
 
 def singular_points(
-    theta: np.ndarray, coherence: np.ndarray, mask: np.ndarray, params: ExtractorParams = DEFAULT_PARAMS
+    field: OrientationField, mask: np.ndarray, params: ExtractorParams = DEFAULT_PARAMS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cores and deltas of the orientation field.
 
     Parameters
     ----------
-    theta : (rows, cols) float32
-        Ridge orientation in ``[0, pi)``.
-    coherence, mask : (rows, cols)
-        Coherence and foreground.
+    field : OrientationField
+        Ridge orientation.
+    mask : (rows, cols) bool
+        Foreground.
 
     Returns
     -------
@@ -35,7 +36,7 @@ def singular_points(
     """
     b = params.singular_block_px
     half = b // 2
-    t = theta[half::b, half::b].astype(np.float64)
+    t = field.theta_grid(b).astype(np.float64)
     m = mask[half::b, half::b]
     loop = [t[:-1, :-1], t[:-1, 1:], t[1:, 1:], t[1:, :-1]]
     total = np.zeros(loop[0].shape)

@@ -72,3 +72,19 @@ def test_demo_dna_part(capsys):
     assert main(["demo", "--only", "dna"]) == 0
     out = capsys.readouterr().out
     assert "Moderate stringency: 1 candidate(s)" in out and "HIT" in out and "RMP NIST1036/Cauc" in out
+
+
+def test_stats_with_a_familias_table(tmp_path, nist, capsys):
+    from biomatch.extractors.dna import format_familias, read_frequency_csv
+
+    table = read_frequency_csv(DNA / "str_allele_frequencies.csv", source="norSTR", population="Norway")["norSTR/Norway"]
+    fam = tmp_path / "norway.txt"
+    fam.write_text(format_familias(table))
+    probe = tmp_path / "p.csv"
+    probe.write_text(format_genemapper_csv([nist[0]]))
+    out = tmp_path / "stats.json"
+    assert main(["dna", "stats", str(probe), "--source", "", "--familias", str(fam), "--method", "hw",
+                 "--loci", "ess12", "--json", str(out)]) == 0
+    assert "norway" in capsys.readouterr().out
+    result = json.loads(out.read_text())[nist[0].specimen_id]["norway"]
+    assert len(result["per_locus"]) == 12 and 0 < result["rmp"] < 1e-8

@@ -3,7 +3,7 @@
 A threshold means something only through the impostor distribution: the
 FMR at score ``s`` is the share of different-person comparisons scoring at
 or above ``s`` (ISO/IEC 19795-1). The table shipped with the package
-(``data/<model id>.fmr.json``) was fitted by ``biomatch bench faces
+(``<model id>.fmr.json`` beside this module) was fitted by ``biomatch bench faces
 --write-calibration`` from the impostor scores of the benchmark set; its
 ``protocol`` field says which pairs.
 
@@ -56,7 +56,7 @@ def fit_fmr_table(impostor_scores: np.ndarray, *, model_id: str, protocol: str) 
             break
         rows.append((level, float(np.nextafter(s[k], np.inf))))
     return {"model_id": model_id, "protocol": protocol, "n_impostor": int(n),
-            "fmr": [r[0] for r in rows], "threshold": [round(r[1], 6) for r in rows],
+            "fmr": [r[0] for r in rows], "threshold": [math.ceil(r[1] * 1e6) / 1e6 for r in rows],  # round up: FMR stays <= level
             "impostor_mean": float(s.mean()), "impostor_std": float(s.std())}
 
 
@@ -116,7 +116,7 @@ def load_calibration(model_id: str = "sface-2021dec-int8bq", path: str | Path | 
 
 @lru_cache(maxsize=8)
 def _packaged(model_id: str) -> FmrCalibration:
-    ref = resources.files("biomatch.matcher.faces") / "data" / f"{model_id}.fmr.json"
+    ref = resources.files("biomatch.matcher.faces") / f"{model_id}.fmr.json"
     if not ref.is_file():
         raise ValueError(f"no packaged FMR calibration for face model {model_id!r}")
     return FmrCalibration.from_dict(json.loads(ref.read_text(encoding="utf-8")))

@@ -1,0 +1,185 @@
+"""The face gallery: templates in the shared store, vectors in a FAISS index, 1:N flow.
+
+Enrolment writes the record and its face templates to the store in one
+transaction, then adds the embeddings to the in-memory index under the face
+row ids. Search runs the exact index, keeps the best face per record, and
+returns ranked candidates with cosine score and calibrated FMR. The index file
+is derived data (``<store.derived_dir>/faces-<model>-<kind>.idx``): it is
+loaded when its generation matches the store's and rebuilt from one store
+snapshot otherwise, and saved again on :meth:`FaceGallery.save`/``close``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from biomatch.extractors.faces import FaceTemplate, get_model
+from biomatch.matcher.faces import load_calibration
+from biomatch.matcher.faces.thresholds import search_threshold
+
+from .gallery_index import FaceIndex
+from .persist import load_index, save_index
+
+__all__ = ["FaceGallery", "FaceCandidate"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FaceCandidate:
+    """One ranked candidate record of a search."""
+
+    rank: int
+    record_id: int
+    face_id: int
+    external_ref: str
+    owner_agency: str
+    restricted: bool
+    score: float
+    fmr: float
+
+
+class FaceGallery:
+    """Face records of one store with their exact search index.
+
+    Use :meth:`open`; thread-safe (one lock around index changes and searches).
+    """
+
+    def __init__(self, store, index: FaceIndex, face_record: dict[int, int], *, model_id: str, generation: int):
+        self.store, self.index, self.model_id = store, index, model_id
+        self._face_record = face_record
+        self._generation = generation
+        self._lock = threading.RLock()
+        self._calibration = load_calibration(model_id)
+
+    # ----------------------------------------------------------------- set-up
+    @classmethod
+    def open(cls, store, *, model: str = "yunet-sface", kind: str = "flat", threads: int = 1) -> "FaceGallery":
+        """Load the derived index if current, else rebuild it from the store and save it."""
+        if kind not in ("flat", "fp16"):
+            raise ValueError(f"a store-backed gallery is 'flat' or 'fp16', got {kind!r}")
+        m = get_model(model)
+        path = store.derived_dir / f"faces-{m.model_id}-{kind}.idx"
+        generation = store.generation("face")
+        index = load_index(path, generation=generation, model_id=m.model_id, kind=kind, dim=m.embedding_dim,
+                           threads=threads)
+        face_record: dict[int, int] = {}
+        if index is not None:
+            for rows in store.iter_template_rows("face", batch=10_000):
+                face_record.update((r["row_id"], r["record_id"]) for r in rows if r["model_id"] == m.model_id)
+            if len(face_record) == len(index):
+                return cls(store, index, face_record, model_id=m.model_id, generation=generation)
+            face_record.clear()
+        index, generation = cls._rebuild(store, m, kind, threads, face_record)
+        save_index(index, path, model_id=m.model_id, generation=generation)
+        return cls(store, index, face_record, model_id=m.model_id, generation=generation)
+
+    @staticmethod
+    def _rebuild(store, m, kind, threads, face_record):
+        index = FaceIndex(m.embedding_dim, kind, threads=threads)
+        skipped = 0
+        with store.template_snapshot("face", batch=10_000) as (generation, batches):
+            for rows in batches:
+                mine = [r for r in rows if r["model_id"] == m.model_id]
+                skipped += len(rows) - len(mine)
+                rows = mine
+                if not rows:
+                    continue
+                emb = np.stack([FaceTemplate.from_bytes(r["data"]).embedding for r in rows])
+                index.add(np.array([r["row_id"] for r in rows], np.int64), emb)
+                face_record.update((r["row_id"], r["record_id"]) for r in rows)
+        if skipped:
+            log.warning("%d faces of other models were not indexed", skipped)
+        return index, generation
+
+    def save(self) -> None:
+        """Write the index file if the store has not moved on since it was last synced."""
+        with self._lock:
+            if self.store.generation("face") == self._generation:
+                path = self.store.derived_dir / f"faces-{self.model_id}-{self.index.kind}.idx"
+                save_index(self.index, path, model_id=self.model_id, generation=self._generation)
+
+    def close(self) -> None:
+        self.save()
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    # ----------------------------------------------------------------- writes
+    def enrol(self, external_ref: str, owner_agency: str, templates: Sequence[FaceTemplate], *,
+              restricted: bool = False, image_sha256: str | None = None) -> tuple[int, list[int]]:
+        """Store a record with its faces and index them; returns ``(record_id, face_ids)``."""
+        if not templates:
+            raise ValueError(f"{external_ref}: no face to enrol (no face found above the quality floor)")
+        for t in templates:
+            t.validate()
+            if t.model_id != self.model_id:
+                raise ValueError(f"template of model {t.model_id!r}; this gallery holds {self.model_id!r}")
+        with self._lock:
+            with self.store.transaction():
+                rid = self.store.add_record("face", external_ref, owner_agency, restricted=restricted)
+                ids = [self.store.add_face(rid, t.to_bytes(), t.model_id, 1, image_sha256) for t in templates]
+            self.index.add(np.array(ids, np.int64), np.stack([t.embedding for t in templates]))
+            self._face_record.update((i, rid) for i in ids)
+            self._generation = self.store.generation("face")
+        return rid, ids
+
+    def delete(self, record_id: int) -> int:
+        """Delete a record (store and index); returns how many faces were removed."""
+        with self._lock:
+            face_ids = self.store.template_ids("face", [record_id]).get(record_id, [])
+            self.store.delete_record(record_id)
+            removed = self.index.remove(np.array(face_ids, np.int64))
+            for i in face_ids:
+                self._face_record.pop(i, None)
+            self._generation = self.store.generation("face")
+        return removed
+
+    # ----------------------------------------------------------------- search
+    def threshold(self, fpir: float = 0.01) -> tuple[float, bool]:
+        """The 1:N threshold for this gallery's size at ``fpir``, and whether it is within calibration."""
+        return search_threshold(self._calibration, max(1, len(self)), fpir)
+
+    def fmr(self, scores) -> np.ndarray:
+        return self._calibration.fmr_at(scores)
+
+    def search(self, probes: np.ndarray, *, top: int = 10, threshold: float | None = None) -> list[list[FaceCandidate]]:
+        """Best ``top`` records per probe embedding, score >= ``threshold`` (None: no threshold)."""
+        probes = np.asarray(probes, np.float32).reshape(-1, self.index.dim)
+        if not 1 <= top <= 10_000:
+            raise ValueError(f"top must be in 1..10000, got {top}")
+        with self._lock:
+            scores, ids = self.index.search(probes, min(max(top * 3, top + 10), max(1, len(self))))
+            face_record = {int(i): self._face_record.get(int(i)) for i in np.unique(ids) if i >= 0}
+        records = self._record_info({r for r in face_record.values() if r is not None})
+        out = []
+        for srow, irow in zip(scores, ids):
+            seen, cands = set(), []
+            for s, i in zip(srow, irow):
+                rid = face_record.get(int(i)) if i >= 0 else None
+                if rid is None or rid in seen or rid not in records or (threshold is not None and s < threshold):
+                    continue
+                seen.add(rid)
+                ref, agency, restricted = records[rid]
+                cands.append(FaceCandidate(len(cands) + 1, rid, int(i), ref, agency, restricted, float(s),
+                                           float(self._calibration.fmr_at(float(s)))))
+                if len(cands) == top:
+                    break
+            out.append(cands)
+        return out
+
+    def _record_info(self, record_ids: set[int]) -> dict[int, tuple[str, str, bool]]:
+        from biomatch.index.store import NotFoundError
+
+        info = {}
+        for rid in sorted(record_ids):
+            try:
+                rec = self.store.get_record(rid)
+            except NotFoundError:  # deleted meanwhile
+                continue
+            info[rid] = (rec.external_ref, rec.owner_agency, bool(rec.restricted))
+        return info

@@ -1,0 +1,65 @@
+"""Saving and loading the face index as a derived file of the store.
+
+The store holds the templates and a ``face`` generation counter that every
+write bumps; the index file is derived data, written atomically with
+:func:`biomatch.index.derived.save_derived` (header: generation + SHA-256).
+:func:`load_index` returns ``None`` when the file is missing, corrupt, stale
+or built for another model or index kind, and the caller rebuilds.
+
+Payload layout: u32 header length, a JSON header (file version, kind, dim,
+model id, count), then the bytes of ``faiss.serialize_index`` (FAISS keeps
+old files loading across versions).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import struct
+
+import numpy as np
+
+from ..derived import load_derived, save_derived
+from .gallery_index import FaceIndex
+
+__all__ = ["save_index", "load_index"]
+
+log = logging.getLogger(__name__)
+_FILE_VERSION = 1
+
+
+def save_index(index: FaceIndex, path: str | os.PathLike, *, model_id: str, generation: int) -> None:
+    """Write ``index`` atomically, labelled with the store ``generation`` it was built from."""
+    import faiss
+
+    header = json.dumps({"version": _FILE_VERSION, "kind": index.kind, "dim": index.dim, "model_id": model_id,
+                         "count": len(index)}).encode()
+    body = faiss.serialize_index(index.index)
+    save_derived(path, int(generation), struct.pack("<I", len(header)) + header + body.tobytes())
+
+
+def load_index(path: str | os.PathLike, *, generation: int, model_id: str, kind: str, dim: int,
+               threads: int = 1) -> FaceIndex | None:
+    """The index at ``path`` if it is current for ``generation``/``model_id``/``kind``, else ``None``."""
+    import faiss
+
+    payload = load_derived(path, int(generation))
+    if payload is None:
+        return None
+    try:
+        (n,) = struct.unpack_from("<I", payload, 0)
+        header = json.loads(payload[4:4 + n])
+        wanted = {"version": _FILE_VERSION, "kind": kind, "dim": dim, "model_id": model_id}
+        if any(header.get(k) != v for k, v in wanted.items()):
+            log.info("face index %s was built for %s, need %s; rebuild", path, header, wanted)
+            return None
+        # deserialize_index already returns the concrete type; downcast_index would return a
+        # non-owning proxy and let the owning one free the index.
+        raw = faiss.deserialize_index(np.frombuffer(payload, np.uint8, offset=4 + n))
+    except Exception as exc:  # a file that passed its checksum but is not ours
+        log.warning("face index %s unreadable (%s); rebuild", path, exc)
+        return None
+    if not isinstance(raw, faiss.IndexIDMap2) or raw.ntotal != header.get("count"):
+        log.warning("face index %s has unexpected content; rebuild", path)
+        return None
+    return FaceIndex(dim, kind, threads=threads, _faiss_index=raw)

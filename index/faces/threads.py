@@ -1,0 +1,39 @@
+"""Deliberate thread settings for FAISS and the BLAS libraries beside it.
+
+faiss-cpu 1.15 traps measured on the shared 2-core box:
+
+* Query batches below ``faiss.cvar.distance_compute_blas_threshold`` (20 by
+  default in old releases, 128000 in some builds) take a per-query path that
+  streams the whole gallery once per query, 9-11x slower. Setting it to 0
+  forces the matrix-multiply (BLAS) path for every batch size.
+* With OpenMP on a shared 2-core box, two threads were up to 8x slower than
+  one when the other core was busy. Thread counts are therefore an explicit
+  argument, and the benchmark measures 1 and 2.
+* faiss and numpy each bundle their own OpenBLAS; :func:`search_threads`
+  caps every pool (OpenMP and both OpenBLAS copies) with threadpoolctl.
+"""
+from __future__ import annotations
+
+import contextlib
+
+__all__ = ["search_threads", "configure_faiss"]
+
+
+def configure_faiss(threads: int) -> None:
+    """Set FAISS's OpenMP thread count and force the BLAS distance path."""
+    import faiss
+
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    faiss.cvar.distance_compute_blas_threshold = 0
+    faiss.omp_set_num_threads(int(threads))
+
+
+@contextlib.contextmanager
+def search_threads(threads: int):
+    """Context in which FAISS, OpenMP and every OpenBLAS use ``threads`` threads."""
+    from threadpoolctl import threadpool_limits
+
+    configure_faiss(threads)
+    with threadpool_limits(limits=int(threads)):
+        yield

@@ -131,6 +131,7 @@ def run_dna_benchmark(n: int, *, json_path: str | None = None, n_probes: int = 1
     freq_csv = data_root(data) / "dna" / "str_allele_frequencies.csv"
     table = read_frequency_csv(freq_csv, source="NIST1036", population="All")["NIST1036/All"]
     pops = load_population_tables(freq_csv, "NIST1036")
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     index, gen_s, add_s = build_index(n, table, seed=seed, chunk=chunk)
     build_s = time.perf_counter() - t0
@@ -161,6 +162,8 @@ def run_dna_benchmark(n: int, *, json_path: str | None = None, n_probes: int = 1
         res[f"familial_{rel}_s_median"] = statistics.median(fam)
     res["exactness"] = _exactness(index, probes, pops, sample)
     res["peak_rss_mb"] = _rss_peak_mb()
+    # Other users' jobs share the 2 cores: the 1-minute load average says how busy the machine was.
+    res["load_avg_1min_start"], res["load_avg_1min_end"] = load_start, os.getloadavg()[0]
     _print(res)
     if json_path:
         path = Path(json_path)

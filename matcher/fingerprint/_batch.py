@@ -28,8 +28,8 @@ def n_pairs(na, nb, prm):
 
 
 @njit(cache=True, nogil=True)
-def compare_one(bits_a, valid_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
-                bits_b, valid_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, prm):
+def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
+                bits_b, valid_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, prm):
     """Score of one pair and its paired minutiae (rows of the full templates)."""
     na = bits_a.shape[0]
     nb = bits_b.shape[0]
@@ -37,7 +37,7 @@ def compare_one(bits_a, valid_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fg
     if na == 0 or nb == 0:
         return 0.0, empty, empty
     local, pa, pb = compare_cylinders(
-        bits_a, valid_a, xa, ya, ta, bits_b, valid_b, xb, yb, tb,
+        bits_a, valid_a, cells_a, xa, ya, ta, bits_b, valid_b, cells_b, xb, yb, tb,
         prm[P_MAX_DIR], int(prm[P_MIN_BITS]), n_pairs(na, nb, prm), int(prm[P_ITER]), prm[P_WEIGHT],
         prm[P_MU1], prm[P_TAU1], prm[P_MU2], prm[P_TAU2], prm[P_MU3], prm[P_TAU3],
     )
@@ -55,8 +55,8 @@ def compare_one(bits_a, valid_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fg
 
 
 @njit(cache=True, nogil=True)
-def score_gallery(bits_a, valid_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
-                  cyl_off, bits, valid, x, y, t, index, min_off, all_x, all_y, all_t,
+def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
+                  cyl_off, bits, valid, cells, x, y, t, index, min_off, all_x, all_y, all_t,
                   fg_off, fg_shape, fg_block, fg_flat, prm):
     """Scores of the probe (``*_a``) against every candidate of a concatenated gallery.
 
@@ -71,8 +71,8 @@ def score_gallery(bits_a, valid_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, 
         m0, m1 = min_off[c], min_off[c + 1]
         fg = fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
         value, _, _ = compare_one(
-            bits_a, valid_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
-            bits[c0:c1], valid[c0:c1], x[c0:c1], y[c0:c1], t[c0:c1], index[c0:c1],
+            bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
+            bits[c0:c1], valid[c0:c1], cells[c0:c1], x[c0:c1], y[c0:c1], t[c0:c1], index[c0:c1],
             all_x[m0:m1], all_y[m0:m1], all_t[m0:m1], fg, fg_block[c], prm,
         )
         out[c] = value

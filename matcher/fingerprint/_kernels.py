@@ -52,6 +52,7 @@ def build_cylinders(x, y, angle, foreground, block_px, offsets, layers, sigma_s,
     -------
     bits : (n, words) uint64, cell-layer bits (bit = cell * layers + layer).
     valid : (n, words) uint64, validity of each bit's cell, replicated over layers.
+    cells : (n, ceil(m / 64)) uint64, validity of each cell (bit = cell).
     valid_cells : (n,) int64, number of valid cells.
     neighbours : (n,) int64, minutiae within ``neighbour_radius``.
     """
@@ -59,6 +60,7 @@ def build_cylinders(x, y, angle, foreground, block_px, offsets, layers, sigma_s,
     m = offsets.shape[0]
     bits = np.zeros((n, words), dtype=np.uint64)
     valid = np.zeros((n, words), dtype=np.uint64)
+    cells = np.zeros((n, (m + 63) // 64), dtype=np.uint64)
     valid_cells = np.zeros(n, dtype=np.int64)
     neighbours = np.zeros(n, dtype=np.int64)
     fr, fc = foreground.shape
@@ -80,6 +82,7 @@ def build_cylinders(x, y, angle, foreground, block_px, offsets, layers, sigma_s,
             bc = int(math.floor(px[j] / block_px))
             if 0 <= br < fr and 0 <= bc < fc and foreground[br, bc] != 0:
                 valid_cells[i] += 1
+                cells[i, j >> 6] |= np.uint64(1) << np.uint64(j & 63)
                 for k in range(layers):
                     b = j * layers + k
                     valid[i, b >> 6] |= np.uint64(1) << np.uint64(b & 63)
@@ -113,40 +116,42 @@ def build_cylinders(x, y, angle, foreground, block_px, offsets, layers, sigma_s,
                     bits[i, b >> 6] |= np.uint64(1) << np.uint64(b & 63)
         for w in range(words):
             bits[i, w] &= valid[i, w]
-    return bits, valid, valid_cells, neighbours
+    return bits, valid, cells, valid_cells, neighbours
 
 
 @njit(cache=True, nogil=True)
-def similarity_matrix(bits_a, valid_a, angle_a, bits_b, valid_b, angle_b, max_dir, min_matchable_bits):
+def similarity_matrix(bits_a, valid_a, cells_a, angle_a, bits_b, valid_b, cells_b, angle_b, max_dir,
+                      min_matchable_cells):
     """Local similarities of all cylinder pairs (binary MCC).
 
     ``sim[i, j] = 1 - sqrt(|a^b|) / (sqrt(|a|) + sqrt(|b|))`` over the bits
     valid in both cylinders; 0 where the directions differ by more than
-    ``max_dir`` or fewer than ``min_matchable_bits`` bits are valid in both.
+    ``max_dir`` or fewer than ``min_matchable_cells`` cells are valid in both
+    (checked first, on the cell-validity words).
     """
     na = bits_a.shape[0]
     nb = bits_b.shape[0]
     words = bits_a.shape[1]
+    cw = cells_a.shape[1]
     sim = np.zeros((na, nb), dtype=np.float32)
     for i in range(na):
         for j in range(nb):
             if abs(_wrap_near(angle_a[i] - angle_b[j])) > max_dir:
                 continue
             both = np.uint64(0)
+            for w in range(cw):
+                both += popcount64(cells_a[i, w] & cells_b[j, w])
+            if both < min_matchable_cells:
+                continue
             ca = np.uint64(0)
             cb = np.uint64(0)
             cx = np.uint64(0)
             for w in range(words):
-                va = valid_a[i, w]
-                vb = valid_b[j, w]
-                ta = bits_a[i, w] & vb
-                tb = bits_b[j, w] & va
-                both += popcount64(va & vb)
+                ta = bits_a[i, w] & valid_b[j, w]
+                tb = bits_b[j, w] & valid_a[i, w]
                 ca += popcount64(ta)
                 cb += popcount64(tb)
                 cx += popcount64(ta ^ tb)
-            if both < min_matchable_bits:
-                continue
             denom = math.sqrt(ca) + math.sqrt(cb)
             if denom > 0:
                 sim[i, j] = 1.0 - math.sqrt(cx) / denom
@@ -278,7 +283,8 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
 
 
 @njit(cache=True, nogil=True)
-def compare_cylinders(bits_a, valid_a, xa, ya, ta, bits_b, valid_b, xb, yb, tb, max_dir, min_matchable_bits,
+def compare_cylinders(bits_a, valid_a, cells_a, xa, ya, ta, bits_b, valid_b, cells_b, xb, yb, tb, max_dir,
+                      min_matchable_cells,
                       n_pairs, iterations, weight, mu1, tau1, mu2, tau2, mu3, tau3):
     """Whole comparison in one call: similarities, LSS-R, selection by efficiency.
 
@@ -294,7 +300,7 @@ def compare_cylinders(bits_a, valid_a, xa, ya, ta, bits_b, valid_b, xb, yb, tb, 
     nb = bits_b.shape[0]
     if na == 0 or nb == 0:
         return 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64)
-    sim = similarity_matrix(bits_a, valid_a, ta, bits_b, valid_b, tb, max_dir, min_matchable_bits)
+    sim = similarity_matrix(bits_a, valid_a, cells_a, ta, bits_b, valid_b, cells_b, tb, max_dir, min_matchable_cells)
     pa, pb, lam0, lam = relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, min(na, nb), iterations, weight,
                                       mu1, tau1, mu2, tau2, mu3, tau3)
     count = pa.size

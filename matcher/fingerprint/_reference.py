@@ -110,7 +110,10 @@ def pair_minutiae_reference(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, se
         return out
 
     best, best_pairs = 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    seen = set()  # pairs made under any earlier alignment: such a seed is skipped
     for i0, j0 in zip(seeds_a, seeds_b):
+        if (i0, j0) in seen:
+            continue
         rot = float(wrap(ta[i0] - tb[j0]))
         c, s = math.cos(rot), math.sin(rot)
         bx = c * (xb - xb[j0]) - s * (yb - yb[j0]) + xa[i0]
@@ -129,6 +132,7 @@ def pair_minutiae_reference(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, se
             if ii[q] in used_a or jj[q] in used_b:
                 continue
             used_a.add(ii[q]); used_b.add(jj[q]); pairs.append((ii[q], jj[q]))
+        seen.update(pairs)
         value = len(pairs) ** 2 / (max(n_a, min_overlap) * max(n_b, min_overlap))
         if value > best:
             best = value

@@ -44,8 +44,9 @@ class PreparedFingerprint:
     angle: np.ndarray
     bits: np.ndarray  # (k, words) uint64
     valid: np.ndarray  # (k, words) uint64
+    cells: np.ndarray  # (k, cell words) uint64, cell validity
     params: MatcherParams
-    min_matchable_bits: int  # bits that must be valid in both cylinders of a pair
+    min_matchable_cells: int  # cells that must be valid in both cylinders of a pair
     all_x: np.ndarray  # (n,) float64, every minutia of the template, for pairing
     all_y: np.ndarray
     all_angle: np.ndarray
@@ -100,7 +101,7 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
     x = template.x.astype(np.float64)
     y = template.y.astype(np.float64)
     a = template.angle.astype(np.float64)
-    bits, valid, valid_cells, neighbours = build_cylinders(
+    bits, valid, cells, valid_cells, neighbours = build_cylinders(
         x, y, a, fg, block, offsets, p.layers, p.sigma_s_px, p.sigma_d_rad, p.mu_psi,
         p.radius_px + 3.0 * p.sigma_s_px, words,
     )
@@ -109,7 +110,8 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
     return PreparedFingerprint(
         template=template, index=idx,
         x=np.ascontiguousarray(x[idx]), y=np.ascontiguousarray(y[idx]), angle=np.ascontiguousarray(a[idx]),
-        bits=np.ascontiguousarray(bits[idx]), valid=np.ascontiguousarray(valid[idx]), params=p,
-        min_matchable_bits=int(math.ceil(p.min_matchable_cells * offsets.shape[0] * p.layers)),
+        bits=np.ascontiguousarray(bits[idx]), valid=np.ascontiguousarray(valid[idx]),
+        cells=np.ascontiguousarray(cells[idx]), params=p,
+        min_matchable_cells=int(math.ceil(p.min_matchable_cells * offsets.shape[0])),
         all_x=x, all_y=y, all_angle=a, foreground=fg, block_px=block,
     )

@@ -27,6 +27,7 @@ class PreparedGallery:
     cyl_off: np.ndarray
     bits: np.ndarray
     valid: np.ndarray
+    cells: np.ndarray
     x: np.ndarray
     y: np.ndarray
     angle: np.ndarray
@@ -61,6 +62,7 @@ class PreparedGallery:
             params=params,
             cyl_off=offsets([len(it) for it in items]),
             bits=cat("bits", np.uint64, (words,)), valid=cat("valid", np.uint64, (words,)),
+            cells=cat("cells", np.uint64, (items[0].cells.shape[1] if items else 1,)),
             x=cat("x", np.float64), y=cat("y", np.float64), angle=cat("angle", np.float64),
             index=cat("index", np.int64),
             min_off=offsets([it.all_x.shape[0] for it in items]),
@@ -81,7 +83,7 @@ def score_many(probe, gallery: PreparedGallery) -> np.ndarray:
     """
     a = _as_prepared(probe, gallery.params)
     prm = params_vector(gallery.params).copy()
-    prm[B.P_MIN_BITS] = a.min_matchable_bits
+    prm[B.P_MIN_BITS] = a.min_matchable_cells
     g = gallery
-    return B.score_gallery(*_args(a), g.cyl_off, g.bits, g.valid, g.x, g.y, g.angle, g.index, g.min_off,
+    return B.score_gallery(*_args(a), g.cyl_off, g.bits, g.valid, g.cells, g.x, g.y, g.angle, g.index, g.min_off,
                            g.all_x, g.all_y, g.all_angle, g.fg_off, g.fg_shape, g.fg_block, g.fg_flat, prm)

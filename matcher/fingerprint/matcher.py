@@ -60,7 +60,8 @@ def _as_prepared(item, params: MatcherParams) -> PreparedFingerprint:
 
 
 def _args(p: PreparedFingerprint) -> tuple:
-    return (p.bits, p.valid, p.x, p.y, p.angle, p.index, p.all_x, p.all_y, p.all_angle, p.foreground, p.block_px)
+    return (p.bits, p.valid, p.cells, p.x, p.y, p.angle, p.index, p.all_x, p.all_y, p.all_angle, p.foreground,
+            p.block_px)
 
 
 def match(probe, candidate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> MatchResult:
@@ -98,7 +99,7 @@ def match(probe, candidate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> M
     a = _as_prepared(probe, params)
     b = _as_prepared(candidate, params)
     prm = params_vector(params).copy()
-    prm[B.P_MIN_BITS] = a.min_matchable_bits
+    prm[B.P_MIN_BITS] = a.min_matchable_cells
     value, qa, qb = B.compare_one(*_args(a), *_args(b), prm)
     return MatchResult(float(value), np.stack([qa, qb], axis=1))
 

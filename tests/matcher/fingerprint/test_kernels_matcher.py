@@ -33,11 +33,13 @@ def test_cylinders_match_reference(fvc_template, key):
     fg, block = _foreground_blocks(t)
     args = (t.x.astype(float), t.y.astype(float), t.angle.astype(float), fg, block, offsets, P.layers,
             P.sigma_s_px, P.sigma_d_rad, P.mu_psi, P.radius_px + 3 * P.sigma_s_px)
-    bits, valid, valid_cells, neighbours = build_cylinders(*args, words)
+    bits, valid, cells, valid_cells, neighbours = build_cylinders(*args, words)
     values, validity, counts = build_cylinders_reference(*args)
     np.testing.assert_array_equal(_unpack(bits, m, P.layers), values)
     np.testing.assert_array_equal(_unpack(valid, m, P.layers)[:, :, 0], validity)
     np.testing.assert_array_equal(valid_cells, validity.sum(axis=1))
+    cell_bits = np.unpackbits(cells.view(np.uint8), axis=1, bitorder="little")[:, :m].astype(bool)
+    np.testing.assert_array_equal(cell_bits, validity)
     np.testing.assert_array_equal(neighbours, counts)
     assert values.any()
 
@@ -47,11 +49,11 @@ def test_similarity_and_relaxation_match_reference(fvc_template, ka, kb):
     a = prepare(fvc_template("fvc2002_db1_b", ka))
     b = prepare(fvc_template("fvc2002_db1_b", kb))
     m = cell_offsets(P.radius_px, P.cells).shape[0]
-    sim = similarity_matrix(a.bits, a.valid, a.angle, b.bits, b.valid, b.angle, P.max_direction_diff_rad,
-                            a.min_matchable_bits)
+    sim = similarity_matrix(a.bits, a.valid, a.cells, a.angle, b.bits, b.valid, b.cells, b.angle,
+                            P.max_direction_diff_rad, a.min_matchable_cells)
     ref = similarity_reference(_unpack(a.bits, m, P.layers), _unpack(a.valid, m, P.layers)[:, :, 0], a.angle,
                                _unpack(b.bits, m, P.layers), _unpack(b.valid, m, P.layers)[:, :, 0], b.angle,
-                               P.max_direction_diff_rad, a.min_matchable_bits)
+                               P.max_direction_diff_rad, a.min_matchable_cells * P.layers)
     np.testing.assert_allclose(sim, ref, atol=1e-6)
     assert (sim > 0).sum() > 10
     relax_args = (a.x, a.y, a.angle, b.x, b.y, b.angle, min(len(a), len(b)), P.relax_iterations, P.relax_weight,

@@ -97,6 +97,9 @@ def decode_image(data: bytes, *, mode: str = "L", max_pixels: int = MAX_PIXELS, 
         raise ValueError(f"{name}: not a supported image (unrecognised leading bytes {data[:8]!r})")
     try:
         with warnings.catch_warnings():
+            # Pillow warns (UserWarning) about e.g. corrupt EXIF and then either decodes or raises;
+            # ignore those so the outcome never depends on the caller's warning filters.
+            warnings.simplefilter("ignore", UserWarning)
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
             width, height = img.size
@@ -108,7 +111,7 @@ def decode_image(data: bytes, *, mode: str = "L", max_pixels: int = MAX_PIXELS, 
     except ValueError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ValueError(f"{name}: image too large ({exc})") from None
+        raise ValueError(f"{name}: image too large, over the limit of {max_pixels} pixels ({exc})") from None
     except Exception as exc:  # Pillow raises many types for corrupt data
         raise ValueError(f"{name}: corrupt or truncated {fmt} image ({type(exc).__name__}: {exc})") from None
     if width < 2 or height < 2:
@@ -131,6 +134,10 @@ def _from_array(image: np.ndarray, mode: str, max_pixels: int) -> np.ndarray:
         raise ValueError(f"array of shape {arr.shape} is over the pixel limit of {max_pixels}")
     if arr.ndim not in (2, 3) or min(arr.shape[:2]) < 2:
         raise ValueError(f"expected a 2-D grey or 3-D colour image of at least 2x2, got shape {arr.shape}")
+    if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
+        raise ValueError(f"expected 1, 3 or 4 channels (grey, BGR, BGRA), got shape {arr.shape}")
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
     if arr.dtype != np.uint8:
         raise ValueError(f"expected an 8-bit image (uint8), got dtype {arr.dtype}")
     if mode == "L":

@@ -2,10 +2,10 @@
 
 Import them into a ``conftest.py``::
 
-    from biomatch.index.store.testing import pg_server, db_url, store  # noqa: F401
+    from biomatch.index.store.testing import db_url, pg_database, pg_server, store  # noqa: F401
 
 ``db_url`` is parametrised ``sqlite``/``postgresql``: each test gets a fresh
-SQLite file or a fresh PostgreSQL database on a server that the ``pgserver``
+SQLite file or an emptied PostgreSQL database on a server that the ``pgserver``
 package (test extra) runs on a unix socket for the whole session. When that
 server cannot start, the PostgreSQL tests fail when ``CI`` is set (so CI
 never passes without having tested PostgreSQL) and are skipped with the
@@ -24,7 +24,7 @@ import pytest
 
 from .store import Store
 
-__all__ = ["pg_server", "db_url", "store", "postgres_unavailable"]
+__all__ = ["pg_server", "pg_database", "db_url", "store", "postgres_unavailable"]
 
 _counter = itertools.count()
 
@@ -64,13 +64,27 @@ def pg_server():
             output = output.decode("utf-8", "replace")
         postgres_unavailable(f"pgserver could not start a server: {type(exc).__name__}: {exc} {output[-2000:]}".strip())
     try:
+        _throwaway_settings(server.get_uri())
         yield server.get_uri()
     finally:
         server.cleanup()
         shutil.rmtree(pgdata, ignore_errors=True)
 
 
-def _fresh_database(base_uri: str) -> tuple[str, str]:
+def _throwaway_settings(uri: str) -> None:
+    """Turn off fsync on the throw-away test server (its own durability is not under test).
+
+    A fresh database per test then costs about 0.2 s instead of 1.2 s here.
+    """
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True) as conn:
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(psycopg.sql.SQL("ALTER SYSTEM SET {} = off").format(psycopg.sql.Identifier(name)))
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def _create_database(base_uri: str) -> tuple[str, str]:
     import psycopg
     from psycopg import sql
     from sqlalchemy.engine import make_url
@@ -90,18 +104,40 @@ def _drop_database(base_uri: str, name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def _empty_database(url: str) -> None:
+    """Drop every table, function and trigger: end other sessions, recreate the ``public`` schema.
+
+    About 20 ms, against about 0.5 s for a fresh ``CREATE DATABASE`` on this machine.
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    libpq_uri = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq_uri, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_server):
+    """One PostgreSQL database for the session; ``db_url`` empties it before each test."""
+    url, name = _create_database(pg_server)
+    try:
+        yield url
+    finally:
+        _drop_database(pg_server, name)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """A URL to an empty database of each backend in turn."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'biomatch.db'}"
-        return
-    base = request.getfixturevalue("pg_server")
-    url, name = _fresh_database(base)
-    try:
-        yield url
-    finally:
-        _drop_database(base, name)
+        return f"sqlite:///{tmp_path / 'biomatch.db'}"
+    url = request.getfixturevalue("pg_database")
+    _empty_database(url)
+    return url
 
 
 @pytest.fixture

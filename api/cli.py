@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "biomatch.api.cli_demo",
     "biomatch.api.cli_serve",
     "biomatch.api.cli_dna",
+    "biomatch.api.cli_face",
 )
 
 

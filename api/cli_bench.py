@@ -9,6 +9,7 @@ __all__ = ["register"]
 BENCH_MODULES = (
     "biomatch.api.cli_bench_fvc",
     "biomatch.api.cli_bench_dna",
+    "biomatch.api.cli_bench_faces",
 )
 
 

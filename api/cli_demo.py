@@ -7,6 +7,7 @@ import importlib
 DEMO_PARTS = (
     ("fingerprint", "biomatch.api.demo_fingerprint"),
     ("dna", "biomatch.api.demo_dna"),
+    ("face", "biomatch.api.demo_face"),
 )
 
 

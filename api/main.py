@@ -23,6 +23,7 @@ __all__ = ["create_app", "ROUTERS"]
 ROUTERS = (
     "biomatch.api.routers.system",
     "biomatch.api.routers.dna",
+    "biomatch.api.routers.faces",
 )
 
 API_VERSION = "0.1.0"

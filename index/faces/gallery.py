@@ -41,6 +41,11 @@ class FaceCandidate:
     restricted: bool
     score: float
     fmr: float
+    fmr_is_bound: bool = False  # the score is beyond the calibrated range: the true FMR is at most ``fmr``
+
+    @property
+    def fmr_text(self) -> str:
+        return f"{'<=' if self.fmr_is_bound else ''}{self.fmr:.1g}"
 
 
 class FaceGallery:
@@ -147,8 +152,15 @@ class FaceGallery:
     def fmr(self, scores) -> np.ndarray:
         return self._calibration.fmr_at(scores)
 
-    def search(self, probes: np.ndarray, *, top: int = 10, threshold: float | None = None) -> list[list[FaceCandidate]]:
-        """Best ``top`` records per probe embedding, score >= ``threshold`` (None: no threshold)."""
+    def search(self, probes: np.ndarray, *, top: int = 10, threshold: float | None = None,
+               requester_agency: str | None = None) -> list[list[FaceCandidate]]:
+        """Best ``top`` records per probe embedding, score >= ``threshold`` (None: no threshold).
+
+        Restricted records are returned only to their owner agency when
+        ``requester_agency`` is given (None: an administrator sees all). The
+        index is read ``3 * top`` faces deep, so a record with several faces
+        counts once.
+        """
         probes = np.asarray(probes, np.float32).reshape(-1, self.index.dim)
         if not 1 <= top <= 10_000:
             raise ValueError(f"top must be in 1..10000, got {top}")
@@ -165,8 +177,11 @@ class FaceGallery:
                     continue
                 seen.add(rid)
                 ref, agency, restricted = records[rid]
+                if restricted and requester_agency is not None and agency != requester_agency:
+                    continue
                 cands.append(FaceCandidate(len(cands) + 1, rid, int(i), ref, agency, restricted, float(s),
-                                           float(self._calibration.fmr_at(float(s)))))
+                                           float(self._calibration.fmr_at(float(s))),
+                                           bool(s >= self._calibration.threshold[-1])))
                 if len(cands) == top:
                     break
             out.append(cands)

@@ -1,0 +1,264 @@
+"""Face routes: enrol, verify, search, bulk probe (background job) and delete.
+
+Translation only: uploads are decoded and embedded by
+:mod:`biomatch.extractors.faces`, searches run in
+:class:`~biomatch.index.faces.FaceGallery`, reports are rendered by
+:mod:`biomatch.api.face_report`. Images arrive as multipart uploads; a part
+whose content type is not an image is refused with 415, bytes that do not
+decode (corrupt, empty, decompression bomb, not an image) with 422 naming
+the problem, and nothing is stored.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from ..deps import SettingsDep, StoreDep, app_resource
+
+router = APIRouter(prefix="/faces", tags=["faces"])
+_IMAGE_TYPES = ("image/", "application/octet-stream")
+
+
+def get_gallery(request: Request, store: StoreDep):
+    from biomatch.index.faces import FaceGallery
+
+    return app_resource(request, "face_gallery", lambda: FaceGallery.open(store))
+
+
+def get_jobs(request: Request) -> dict:
+    return app_resource(request, "face_jobs", dict)
+
+
+GalleryDep = Annotated[object, Depends(get_gallery)]
+JobsDep = Annotated[dict, Depends(get_jobs)]
+
+
+class FaceOut(BaseModel):
+    box: list[float]
+    detection_score: float
+    below_quality_floor: list[str]
+
+
+class CandidateOut(BaseModel):
+    rank: int
+    record_id: int
+    face_id: int
+    external_ref: str
+    owner_agency: str
+    score: float
+    fmr: float
+    fmr_is_upper_bound: bool
+
+
+class EnrolOut(BaseModel):
+    record_id: int
+    face_ids: list[int]
+    gallery_size: int
+
+
+class VerifyOut(BaseModel):
+    score: float
+    fmr: float
+    threshold: float
+    match: bool
+
+
+class SearchFaceOut(FaceOut):
+    candidates: list[CandidateOut]
+
+
+class SearchOut(BaseModel):
+    message: str
+    threshold: float | None
+    faces: list[SearchFaceOut]
+
+
+class JobOut(BaseModel):
+    job_id: str
+    status: str
+    files: int
+    done: int
+    error: str | None = None
+    reports: list[str] = []
+
+
+def _read(upload: UploadFile, settings) -> bytes:
+    kind = (upload.content_type or "").lower()
+    if not kind.startswith(_IMAGE_TYPES):
+        raise HTTPException(415, f"{upload.filename}: content type {kind or 'none'!r} is not an image")
+    data = upload.file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise HTTPException(413, f"{upload.filename}: over {settings.max_upload_bytes} bytes")
+    return data
+
+
+def _extract(upload: UploadFile, settings, keep_crops: bool = False):
+    from biomatch.extractors.faces import extract_faces
+    from biomatch.extractors.imageio import decode_image
+
+    data = _read(upload, settings)
+    if not data:
+        raise ValueError(f"{upload.filename}: empty file (0 bytes)")
+    image = decode_image(data, mode="RGB", max_pixels=settings.max_image_pixels, name=upload.filename or "upload")
+    return extract_faces(image, keep_crops=keep_crops)
+
+
+def _face_out(f) -> dict:
+    return {"box": [round(float(v), 2) for v in f.template.box], "detection_score": f.template.detection_score,
+            "below_quality_floor": list(f.below_floor)}
+
+
+@router.post("/enrol", response_model=EnrolOut, status_code=201, summary="Enrol a record from face images")
+def enrol(gallery: GalleryDep, settings: SettingsDep, images: Annotated[list[UploadFile], File()],
+          external_ref: Annotated[str, Form(min_length=1, max_length=200)],
+          owner_agency: Annotated[str, Form(min_length=1, max_length=100)],
+          restricted: Annotated[bool, Form()] = False) -> EnrolOut:
+    """One record from the largest face above the quality floor in each image (422 if an image has none)."""
+    if len(images) > settings.max_batch:
+        raise ValueError(f"{len(images)} images; the limit is {settings.max_batch}")
+    templates = []
+    for upload in images:
+        result = _extract(upload, settings)
+        if not result.accepted:
+            raise ValueError(f"{upload.filename}: {result.message}; nothing enrolled")
+        templates.append(result.accepted[0])
+    rid, ids = gallery.enrol(external_ref, owner_agency, templates, restricted=restricted)
+    return EnrolOut(record_id=rid, face_ids=ids, gallery_size=len(gallery))
+
+
+@router.post("/verify", response_model=VerifyOut, summary="Compare the largest faces of two images (1:1)")
+def verify(settings: SettingsDep, image_a: Annotated[UploadFile, File()], image_b: Annotated[UploadFile, File()],
+           threshold: Annotated[float | None, Form()] = None) -> VerifyOut:
+    from biomatch.matcher.faces import load_calibration, prepare, score
+    from biomatch.matcher.faces.thresholds import verify_threshold
+
+    faces = []
+    for upload in (image_a, image_b):
+        result = _extract(upload, settings)
+        if not result.accepted:
+            raise ValueError(f"{upload.filename}: {result.message}")
+        faces.append(result.accepted[0])
+    cal = load_calibration(faces[0].model_id)
+    t = verify_threshold(cal) if threshold is None else threshold
+    s = score(prepare(faces[0]), faces[1])
+    return VerifyOut(score=s, fmr=cal.fmr_at(s), threshold=t, match=s >= t)
+
+
+def _threshold(gallery, threshold: float | None, fpir: float | None) -> float | None:
+    if threshold is not None and fpir is not None:
+        raise ValueError("give threshold or fpir, not both")
+    return gallery.threshold(fpir)[0] if fpir is not None else threshold
+
+
+@router.post("/search", response_model=SearchOut, summary="Search every face of an image (1:N)")
+def search(gallery: GalleryDep, settings: SettingsDep, image: Annotated[UploadFile, File()],
+           top: Annotated[int | None, Form(ge=1)] = None, threshold: Annotated[float | None, Form()] = None,
+           fpir: Annotated[float | None, Form(gt=0, lt=1)] = None,
+           requester_agency: Annotated[str | None, Form()] = None) -> SearchOut:
+    """No face in the image is a normal answer: ``faces`` is empty and ``message`` says "no face found"."""
+    top = min(top or settings.default_candidates, settings.max_candidates)
+    t = _threshold(gallery, threshold, fpir)
+    result = _extract(image, settings)
+    hits = gallery.search([f.template.embedding for f in result.faces], top=top, threshold=t,
+                          requester_agency=requester_agency) if result.faces else []
+    faces = [SearchFaceOut(**_face_out(f), candidates=[CandidateOut(
+        rank=c.rank, record_id=c.record_id, face_id=c.face_id, external_ref=c.external_ref,
+        owner_agency=c.owner_agency, score=c.score, fmr=c.fmr, fmr_is_upper_bound=c.fmr_is_bound) for c in cands])
+        for f, cands in zip(result.faces, hits)]
+    return SearchOut(message=result.message, threshold=t, faces=faces)
+
+
+@router.delete("/records/{record_id}", summary="Delete a face record and its faces")
+def delete(record_id: int, gallery: GalleryDep) -> dict:
+    return {"record_id": record_id, "faces_removed": gallery.delete(record_id)}
+
+
+# ------------------------------------------------------------------ bulk probe
+class _Job:
+    def __init__(self, files: int):
+        self.id, self.status, self.files, self.done = uuid.uuid4().hex, "queued", files, 0
+        self.error: str | None = None
+        self.result = None
+        self.lock = threading.Lock()
+
+    def out(self) -> JobOut:
+        reports = ["csv", "json", "html"] if self.status == "done" else []
+        return JobOut(job_id=self.id, status=self.status, files=self.files, done=self.done, error=self.error,
+                      reports=reports)
+
+
+def _run_job(job: _Job, folder, gallery, top, threshold, cluster_threshold, requester_agency) -> None:
+    import shutil
+
+    from biomatch.index.faces.probe import run_probe
+
+    def tick(n):
+        with job.lock:
+            job.done += n
+
+    job.status = "running"
+    try:
+        job.result = run_probe([folder], gallery, top=top, threshold=threshold, keep_crops=True,
+                               cluster_threshold=cluster_threshold, progress=tick, requester_agency=requester_agency)
+        job.status = "done"
+    except Exception as exc:  # reported through the job status, never lost
+        job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@router.post("/probe", response_model=JobOut, status_code=202, summary="Start a bulk probe job")
+def probe(background: BackgroundTasks, gallery: GalleryDep, jobs: JobsDep, settings: SettingsDep,
+          images: Annotated[list[UploadFile], File()], top: Annotated[int, Form(ge=1)] = 10,
+          threshold: Annotated[float | None, Form()] = None, fpir: Annotated[float | None, Form(gt=0, lt=1)] = None,
+          cluster: Annotated[bool, Form()] = False,
+          requester_agency: Annotated[str | None, Form()] = None) -> JobOut:
+    """Files are checked for an image content type now and decoded in the job (bad ones are skipped and listed)."""
+    import tempfile
+    from pathlib import Path
+
+    from biomatch.matcher.faces import DEFAULT_CLUSTER_FMR, load_calibration
+
+    if len(images) > settings.max_batch:
+        raise ValueError(f"{len(images)} images; the limit is {settings.max_batch}")
+    t = _threshold(gallery, threshold, fpir)
+    blobs = [(_read(u, settings), u.filename or f"image{i}") for i, u in enumerate(images)]
+    folder = Path(tempfile.mkdtemp(prefix="face-probe-"))
+    for i, (data, name) in enumerate(blobs):
+        (folder / f"{i:06d}-{Path(name).name or 'image'}").write_bytes(data)
+    job = _Job(len(blobs))
+    jobs[job.id] = job
+    cluster_t = load_calibration(gallery.model_id).threshold_at_fmr(DEFAULT_CLUSTER_FMR) if cluster else None
+    background.add_task(_run_job, job, folder, gallery, min(top, settings.max_candidates), t, cluster_t,
+                        requester_agency)
+    return job.out()
+
+
+def _job(jobs: dict, job_id: str) -> _Job:
+    if job_id not in jobs:
+        raise HTTPException(404, f"no face probe job {job_id!r}")
+    return jobs[job_id]
+
+
+@router.get("/probe/{job_id}", response_model=JobOut, summary="Status of a bulk probe job")
+def probe_status(job_id: str, jobs: JobsDep) -> JobOut:
+    return _job(jobs, job_id).out()
+
+
+@router.get("/probe/{job_id}/report.{fmt}", summary="Download a finished job's report (csv, json or html)")
+def probe_report(job_id: str, fmt: str, jobs: JobsDep) -> Response:
+    from biomatch.api.face_report import render_report
+
+    job = _job(jobs, job_id)
+    if job.status != "done":
+        raise HTTPException(409, f"job {job_id} is {job.status}; no report yet")
+    media = {"csv": "text/csv", "json": "application/json", "html": "text/html"}
+    if fmt not in media:
+        raise HTTPException(404, f"report format {fmt!r}: use csv, json or html")
+    return Response(render_report(job.result, f".{fmt}"), media_type=media[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="face-probe-{job_id}.{fmt}"'})

@@ -1,0 +1,75 @@
+"""``biomatch face``: enrol, verify, search, probe (csv/json/html, --cluster), delete; errors exit 2."""
+import json
+import shutil
+
+import pytest
+
+from biomatch.api.cli import main
+from biomatch.api.settings import get_settings
+from biomatch.benchmarks.datasets import data_root
+
+LFW = data_root() / "faces" / "lfw_dev"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    if not LFW.is_dir():
+        pytest.skip("shared face data missing")
+    monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BIOMATCH_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_face_cli_end_to_end(home, capsys):
+    gal = home / "gallery"
+    for name in ("Abdullah_Gul", "Aaron_Pena", "Aaron_Sorkin"):
+        (gal / name).mkdir(parents=True)
+        shutil.copy(LFW / name / f"{name}_0001.jpg", gal / name)
+    assert main(["face", "enrol", "--folders", str(gal), "--agency", "FR", "--gallery", "t"]) == 0
+    assert "enrolled 3 records" in capsys.readouterr().out
+
+    assert main(["face", "verify", str(LFW / "Abdullah_Gul/Abdullah_Gul_0001.jpg"),
+                 str(LFW / "Abdullah_Gul/Abdullah_Gul_0003.jpg")]) == 0
+    assert "-> MATCH" in capsys.readouterr().out
+
+    assert main(["face", "search", str(LFW / "Abdullah_Gul/Abdullah_Gul_0003.jpg"), "--gallery", "t", "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1].split()[1] == "Abdullah_Gul"
+
+    probes = home / "probes"
+    probes.mkdir()
+    for i in (2, 3, 4):
+        shutil.copy(LFW / "Abdullah_Gul" / f"Abdullah_Gul_000{i}.jpg", probes)
+    (probes / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0garbage")
+    listing = home / "list.txt"
+    listing.write_text(f"{LFW / 'Aaron_Sorkin/Aaron_Sorkin_0002.jpg'}\n")
+    report = home / "r.json"
+    assert main(["face", "probe", str(probes), str(listing), "--gallery", "t", "--top", "3", "--cluster",
+                 "--no-progress", "--out", str(report)]) == 0
+    data = json.loads(report.read_text())
+    assert data["files"] == 5 and len(data["skipped"]) == 1 and "corrupt" in data["skipped"][0]["reason"]
+    main_faces = [f for f in data["faces"] if f["face"] == 0]
+    assert {f["candidates"][0]["external_ref"] for f in main_faces} == {"Abdullah_Gul", "Aaron_Sorkin"}
+    assert len(data["clusters"]) == 1 and len(data["clusters"][0]["faces"]) >= 3
+    for suffix in (".csv", ".html"):
+        assert main(["face", "probe", str(probes), "--gallery", "t", "--no-progress",
+                     "--out", str(home / f"r{suffix}")]) == 0
+    assert (home / "r.csv").read_text().count("Abdullah_Gul") >= 3
+    assert "data:image/png;base64," in (home / "r.html").read_text()
+
+    assert main(["face", "delete", "--ref", "Abdullah_Gul", "--gallery", "t"]) == 0
+    capsys.readouterr()
+    main(["face", "search", str(LFW / "Abdullah_Gul/Abdullah_Gul_0003.jpg"), "--gallery", "t"])
+    assert "Abdullah_Gul " not in capsys.readouterr().out
+
+
+def test_face_cli_errors_exit_2(home, capsys):
+    bad = home / "bad.jpg"
+    bad.write_bytes(b"")
+    assert main(["face", "enrol", str(bad), "--ref", "X", "--agency", "FR", "--gallery", "t"]) == 2
+    assert "empty file" in capsys.readouterr().err
+    assert main(["face", "probe", str(home), "--gallery", "t", "--out", str(home / "r.pdf")]) == 2
+    assert main(["face", "search", str(bad), "--gallery", "../etc"]) == 2
+    assert main(["face", "delete", "--ref", "nobody", "--gallery", "t"]) == 2

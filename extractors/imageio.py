@@ -48,6 +48,8 @@ def sniff_format(data: bytes) -> str | None:
         if data.startswith(magic):
             if name == "WEBP" and data[8:12] != b"WEBP":
                 continue
+            if name == "BMP" and data.startswith(b"BMFP") and int.from_bytes(data[2:6], "little") != len(data):
+                continue  # a biomatch fingerprint template (magic BMFP), not a bitmap of that file size
             return name
     return None
 

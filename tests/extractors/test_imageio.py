@@ -59,6 +59,18 @@ def test_non_image_file(tmp_path):
         load_grey(path)
 
 
+def test_biomatch_template_is_not_taken_for_a_bmp():
+    # native templates start with b"BMFP", and BMP files with b"BM"
+    from biomatch.extractors.fingerprint.template import FingerprintTemplate
+
+    data = FingerprintTemplate(x=[1], y=[2], angle=[0], kind=[1], quality=[9], width=40, height=40).to_bytes()
+    assert sniff_format(data) is None
+    with pytest.raises(ValueError, match="not a supported image"):
+        load_grey(data)
+    assert sniff_format(encode(ramp(), "BMP")) == "BMP"
+    np.testing.assert_array_equal(load_grey(encode(ramp(), "BMP")), ramp())
+
+
 def test_zero_byte_file(tmp_path):
     path = tmp_path / "empty.tif"
     path.write_bytes(b"")

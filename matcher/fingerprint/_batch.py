@@ -1,5 +1,10 @@
 """Numba kernel: one prepared probe against many prepared candidates in one call.
 
+These functions call kernels of other modules, and Numba's on-disk cache
+does not notice when a callee in another file changes: a cached caller would
+keep the old callee inlined. So they are compiled once per process
+(``cache=False``), from the callees' cached code.
+
 It runs exactly the per-pair kernels of :func:`..matcher.match` on views of
 concatenated candidate arrays, so its scores equal the pairwise ones; the
 test ``test_score_many_equals_pairwise`` checks that.
@@ -20,14 +25,14 @@ P_SEEDS, P_TOL_PX, P_TOL_SLOPE, P_TOL_RAD, P_MIN_OVERLAP, P_MIN_NP, P_MAX_NP, P_
 N_PARAMS = 19
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=False, nogil=True)
 def n_pairs(na, nb, prm):
     """Number of pairs nP averaged into the local score (Cappelli et al. 2010, eq. 24)."""
     z = 1.0 / (1.0 + math.exp(-prm[P_TAU_P] * (min(na, nb) - prm[P_MU_P])))
     return int(prm[P_MIN_NP] + math.floor(z * (prm[P_MAX_NP] - prm[P_MIN_NP]) + 0.5))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=False, nogil=True)
 def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
                 bits_b, valid_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, prm):
     """Score of one pair and its paired minutiae (rows of the full templates)."""
@@ -54,7 +59,7 @@ def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
     return math.sqrt(local * paired), qa, qb
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=False, nogil=True)
 def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
                   cyl_off, bits, valid, cells, x, y, t, index, min_off, all_x, all_y, all_t,
                   fg_off, fg_shape, fg_block, fg_flat, prm):

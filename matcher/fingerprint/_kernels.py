@@ -164,50 +164,70 @@ def _sigmoid(v, mu, tau):
 
 
 @njit(cache=True, nogil=True)
+def _worse(va, ia, vb, ib):
+    """True when entry (va, ia) ranks below (vb, ib): smaller value, or equal value and larger index."""
+    return va < vb or (va == vb and ia > ib)
+
+
+@njit(cache=True, nogil=True)
 def _top_pairs(sim, count_max):
     """Indices (flat) of the ``count_max`` largest positive entries, largest first (ties: lower index).
 
-    A partition finds the cut value in linear time; only the entries above
-    it are sorted.
+    A bounded min-heap keeps the best entries seen so far, so the cost is
+    ``O(n log count_max)`` for n positive entries; the survivors are then
+    ordered by insertion sort.
     """
     flat = sim.ravel()
-    nz = 0
-    for q in range(flat.size):
-        if flat[q] > 0:
-            nz += 1
-    if nz == 0:
-        return np.zeros(0, np.int64)
-    val = np.empty(nz, dtype=np.float64)
-    k = 0
-    for q in range(flat.size):
-        if flat[q] > 0:
-            val[k] = -flat[q]
-            k += 1
-    r = min(count_max, nz)
-    cut = np.partition(val, r - 1)[r - 1]  # r-th largest similarity, negated
-    above = 0
-    for q in range(nz):
-        if val[q] < cut:
-            above += 1
-    idx = np.empty(r, dtype=np.int64)
-    key = np.empty(r, dtype=np.float64)
-    k = 0
-    ties = r - above
+    heap_v = np.empty(max(count_max, 1), dtype=np.float64)
+    heap_i = np.empty(max(count_max, 1), dtype=np.int64)
+    size = 0
     for q in range(flat.size):
         v = flat[q]
         if v <= 0:
             continue
-        if -v < cut:
-            idx[k] = q
-            key[k] = -v
-            k += 1
-        elif -v == cut and ties > 0:
-            idx[k] = q
-            key[k] = -v
-            k += 1
-            ties -= 1
-    order = np.argsort(key, kind="mergesort")
-    return idx[order]
+        if size < count_max:
+            # sift up
+            pos = size
+            size += 1
+            while pos > 0:
+                parent = (pos - 1) // 2
+                if _worse(v, q, heap_v[parent], heap_i[parent]):
+                    heap_v[pos] = heap_v[parent]
+                    heap_i[pos] = heap_i[parent]
+                    pos = parent
+                else:
+                    break
+            heap_v[pos] = v
+            heap_i[pos] = q
+        elif _worse(heap_v[0], heap_i[0], v, q):
+            # replace the root (the worst kept entry) and sift down
+            pos = 0
+            while True:
+                child = 2 * pos + 1
+                if child >= size:
+                    break
+                if child + 1 < size and _worse(heap_v[child + 1], heap_i[child + 1], heap_v[child], heap_i[child]):
+                    child += 1
+                if _worse(heap_v[child], heap_i[child], v, q):
+                    heap_v[pos] = heap_v[child]
+                    heap_i[pos] = heap_i[child]
+                    pos = child
+                else:
+                    break
+            heap_v[pos] = v
+            heap_i[pos] = q
+    # best first
+    for a in range(1, size):
+        v = heap_v[a]
+        i = heap_i[a]
+        b = a - 1
+        while b >= 0 and _worse(heap_v[b], heap_i[b], v, i):
+            heap_v[b + 1] = heap_v[b]
+            heap_i[b + 1] = heap_i[b]
+            b -= 1
+        heap_v[b + 1] = v
+        heap_i[b + 1] = i
+    return heap_i[:size].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -237,7 +257,12 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
         pa[t] = top[t] // nb
         pb[t] = top[t] % nb
         lam0[t] = sim[pa[t], pb[t]]
-    rho = np.zeros((count, count), dtype=np.float64)
+    # compatibilities are sparse: keep the non-zero ones as (t, k, value) triples
+    cap = count * (count - 1)
+    rt = np.empty(cap, dtype=np.int64)
+    rk = np.empty(cap, dtype=np.int64)
+    rv = np.empty(cap, dtype=np.float64)
+    nnz = 0
     # beyond these disagreements a sigmoid factor is below 1e-4: the pair is incompatible
     cut2 = mu2 + math.log(1e4) / -tau2
     cut3 = mu3 + math.log(1e4) / -tau3
@@ -266,19 +291,25 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
             d3_k = abs(_wrap_near(_wrap_near(ta[ka] - phi_a + math.pi) - _wrap_near(tb[kb] - phi_b + math.pi)))
             common = _sigmoid(d1, mu1, tau1) * _sigmoid(d2, mu2, tau2)
             if d3_t <= cut3:
-                rho[t, k] = common * _sigmoid(d3_t, mu3, tau3)
+                rt[nnz] = t
+                rk[nnz] = k
+                rv[nnz] = common * _sigmoid(d3_t, mu3, tau3)
+                nnz += 1
             if d3_k <= cut3:
-                rho[k, t] = common * _sigmoid(d3_k, mu3, tau3)
+                rt[nnz] = k
+                rk[nnz] = t
+                rv[nnz] = common * _sigmoid(d3_k, mu3, tau3)
+                nnz += 1
     lam = lam0.copy()
-    nxt = np.empty(count, dtype=np.float64)
+    acc = np.empty(count, dtype=np.float64)
     if count > 1:
+        scale = (1.0 - weight) / (count - 1)
         for _ in range(iterations):
+            acc[:] = 0.0
+            for e in range(nnz):
+                acc[rt[e]] += rv[e] * lam[rk[e]]
             for t in range(count):
-                acc = 0.0
-                for k in range(count):
-                    acc += rho[t, k] * lam[k]
-                nxt[t] = weight * lam[t] + (1.0 - weight) * acc / (count - 1)
-            lam[:] = nxt
+                lam[t] = weight * lam[t] + scale * acc[t]
     return pa, pb, lam0, lam
 
 

@@ -3,7 +3,8 @@
 Formats are sniffed from the bytes, never trusted from a file name. Pillow
 reads the header first, so the pixel count is checked before any pixel is
 decoded (decompression-bomb protection); WSQ-compressed fingerprints decode
-through the ``wsq`` Pillow plugin (NBIS codec).
+through the ``wsq`` Pillow plugin (NBIS codec). An EXIF Orientation tag is
+applied, so a phone photo comes out the way viewers show it.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Union
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 import wsq  # noqa: F401  (registers the WSQ plugin with Pillow)
 
@@ -110,6 +111,7 @@ def decode_image(data: bytes, *, mode: str = "L", max_pixels: int = MAX_PIXELS, 
                     f"{name}: {width}x{height} image has {width * height} pixels, over the limit of {max_pixels}"
                 )
             img.load()
+            _apply_exif_orientation(img)
     except ValueError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -128,6 +130,14 @@ def decode_image(data: bytes, *, mode: str = "L", max_pixels: int = MAX_PIXELS, 
         rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
         return np.ascontiguousarray(rgb[:, :, ::-1])
     raise ValueError(f"mode must be 'L' or 'RGB', got {mode!r}")
+
+
+def _apply_exif_orientation(img: Image.Image) -> None:
+    """Turn the pixels upright as an EXIF Orientation tag says (phone photos of faces and marks)."""
+    try:
+        ImageOps.exif_transpose(img, in_place=True)
+    except Exception:  # unreadable EXIF: keep the pixels as stored rather than refuse the image
+        pass
 
 
 def _from_array(image: np.ndarray, mode: str, max_pixels: int) -> np.ndarray:

@@ -203,6 +203,19 @@ def test_constant_sixteen_bit_image_does_not_divide_by_zero():
     np.testing.assert_array_equal(grey, 0)
 
 
+@pytest.mark.parametrize("orientation, turn", [(1, lambda a: a), (3, lambda a: np.rot90(a, 2)),
+                                               (6, lambda a: np.rot90(a, -1)), (8, lambda a: np.rot90(a, 1)),
+                                               (2, lambda a: a[:, ::-1])])
+def test_exif_orientation_is_applied(orientation, turn):
+    # a phone photo stores pixels as the sensor saw them and says how to turn them for display
+    stored = ramp(6, 4)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(stored, "PNG", exif=exif.tobytes())
+    np.testing.assert_array_equal(load_grey(data), turn(stored))
+    assert load_colour(data).shape[:2] == turn(stored).shape
+
+
 # ----------------------------------------------------------------- arrays
 @pytest.mark.parametrize(
     "arr, message",

@@ -268,3 +268,18 @@ def test_truncated_wsq(tmp_path):
     for cut in (2, 200, len(data) // 2):
         with pytest.raises(ValueError, match="corrupt or truncated WSQ image"):
             load_grey(data[:cut])
+
+
+@needs_fvc
+def test_shared_fvc_images_decode_to_their_manifest_pixels():
+    import csv
+    import hashlib
+
+    root = data_root() / "fingerprints"
+    with (root / "MANIFEST.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["file"].endswith(("101_1.tif", "110_8.tif"))]
+    assert len(rows) == 12  # first and last image of each of the six sets
+    for row in rows:
+        grey = load_grey(root / row["file"])
+        assert grey.shape == (int(row["height"]), int(row["width"]))
+        assert hashlib.sha256(grey.tobytes()).hexdigest() == row["sha256_pixels_uint8_rowmajor"], row["file"]

@@ -43,7 +43,7 @@ one ppcm value covers about 2.5 dpi, so the reader returns the multiple of 50
 dpi in that cell when there is one (394 px/cm -> 1000, 197 -> 500) and
 ``round(ppcm * 2.54)`` otherwise (224 -> 569). Scanner resolutions such as 500
 and 1000 dpi therefore round-trip exactly, but not every value does (512 dpi
-reads back as 513; pass ``dpi=`` to override).
+reads back as 513; pass ``dpi_override=512``).
 Minutia kind codes equal :class:`MinutiaKind`. Extended data (ridge counts,
 cores and deltas) is kept as raw bytes on read and not written.
 """
@@ -168,16 +168,18 @@ def _ppcm_to_dpi(ppcm: int) -> int:
     return int(round_half_up(ppcm * 2.54))
 
 
-def read_iso_record(source, *, dpi: int | None = None) -> IsoRecord:
+def read_iso_record(source, *, dpi_override: int | None = None) -> IsoRecord:
     """Read every finger view of an ISO/IEC 19794-2:2005 record.
 
     Parameters
     ----------
     source : bytes or path
         The record, or a path to it.
-    dpi : int, optional
+    dpi_override : int, optional
         Resolution to use instead of the header's pixels-per-centimetre value
-        (which cannot express e.g. 512 dpi exactly).
+        (which cannot express e.g. 512 dpi exactly). Named apart from the
+        ``dpi=`` hint of :func:`read_template`, which only formats without a
+        resolution of their own (xyt) take.
 
     Raises
     ------
@@ -192,10 +194,12 @@ def read_iso_record(source, *, dpi: int | None = None) -> IsoRecord:
         raise ValueError(f"ISO/IEC 19794-2 header gives an empty image size {width}x{height}")
     if res_x != res_y:
         raise ValueError(f"ISO/IEC 19794-2 record has non-square pixels ({res_x} x {res_y} per cm), not supported")
-    if dpi is None:
+    if dpi_override is None:
         if res_x == 0:
-            raise ValueError("ISO/IEC 19794-2 header gives resolution 0 pixels/cm; pass dpi=")
+            raise ValueError("ISO/IEC 19794-2 header gives resolution 0 pixels/cm; pass dpi_override=")
         dpi = _ppcm_to_dpi(res_x)
+    else:
+        dpi = dpi_override
     dpi = check_dpi(dpi, what="ISO/IEC 19794-2 record")
     views, off = [], _HEADER.size
     for index in range(n_views):
@@ -206,9 +210,9 @@ def read_iso_record(source, *, dpi: int | None = None) -> IsoRecord:
     return IsoRecord(width, height, dpi, equipment >> 12, equipment & 0x0FFF, tuple(views))
 
 
-def read_iso(source, *, view: int = 0, dpi: int | None = None) -> FingerprintTemplate:
+def read_iso(source, *, view: int = 0, dpi_override: int | None = None) -> FingerprintTemplate:
     """Read one finger view (default the first) of an ISO/IEC 19794-2:2005 record as a template."""
-    record = read_iso_record(source, dpi=dpi)
+    record = read_iso_record(source, dpi_override=dpi_override)
     if not record.views:
         raise ValueError("ISO/IEC 19794-2 record has no finger views")
     if not 0 <= view < len(record.views):

@@ -46,7 +46,9 @@ def test_golden_file_reads_through_dispatch_by_path():
 
 def test_iso_view_hint_is_passed_and_size_hints_ignored(template):
     data = write_template(template, "iso")
-    assert read_template(data, view=0, width=1, height=1) == read_template(data)
+    assert read_template(data, view=0, width=1, height=1, dpi=1000) == read_template(data)
+    assert read_template(data).dpi == 500  # a dpi hint (meant for xyt) never overrides the record's own
+    assert read_template(data, dpi_override=512).dpi == 512
 
 
 def test_xyt_without_size_is_refused(template):

@@ -91,7 +91,7 @@ def test_resolution_from_pixels_per_cm(ppcm, dpi):
 
 
 def test_resolution_override():
-    rec = read_iso_record(record([(0, 0, 0, 0, [], b"")], ppcm=202), dpi=512)
+    rec = read_iso_record(record([(0, 0, 0, 0, [], b"")], ppcm=202), dpi_override=512)
     assert rec.dpi == 512 and rec.views[0].template.dpi == 512
 
 

@@ -65,9 +65,9 @@ def _check_rep(rep: str) -> str:
     return rep
 
 
-def _parse_lines(text: str) -> np.ndarray:
-    """Rows of 3 or 4 ints; raises ``ValueError`` naming the line."""
-    rows, ncols = [], None
+def _parse_lines(text: str) -> tuple[np.ndarray, list[int]]:
+    """Rows of 3 or 4 ints and their line numbers; raises ``ValueError`` naming the line."""
+    rows, linenos, ncols = [], [], None
     for lineno, line in enumerate(text.splitlines(), start=1):
         fields = line.split()
         if not fields:
@@ -86,9 +86,10 @@ def _parse_lines(text: str) -> np.ndarray:
         if len(rows) >= _MAX_LINES:
             raise ValueError(f"xyt: more than {_MAX_LINES} minutiae")
         rows.append([int(f) for f in fields])
+        linenos.append(lineno)
     if not rows:
-        return np.zeros((0, 4), np.int64)
-    return np.asarray(rows, dtype=np.int64)
+        return np.zeros((0, 4), np.int64), linenos
+    return np.asarray(rows, dtype=np.int64), linenos
 
 
 def read_xyt(
@@ -141,19 +142,18 @@ def read_xyt(
         text = data.decode("ascii")
     except UnicodeDecodeError:
         raise ValueError("xyt: not ASCII text") from None
-    rows = _parse_lines(text)
+    rows, linenos = _parse_lines(text)
     n = rows.shape[0]
     x, y_file, theta = rows[:, 0], rows[:, 1], rows[:, 2]
     quality = rows[:, 3] if rows.shape[1] == 4 and n else np.full(n, int(default_quality), np.int64)
     for i in range(n):
+        where = f"xyt line {linenos[i]}"
         if not -360 <= theta[i] <= 360:
-            raise ValueError(f"xyt minutia {i + 1}: theta {theta[i]} out of range -360..360 degrees")
+            raise ValueError(f"{where}: theta {theta[i]} out of range -360..360 degrees")
         if not 0 <= quality[i] <= 100:
-            raise ValueError(f"xyt minutia {i + 1}: quality {quality[i]} out of range 0..100")
+            raise ValueError(f"{where}: quality {quality[i]} out of range 0..100")
         if not (0 <= x[i] <= width and 0 <= y_file[i] <= height):
-            raise ValueError(
-                f"xyt minutia {i + 1}: position ({x[i]}, {y_file[i]}) outside the {width}x{height} image"
-            )
+            raise ValueError(f"{where}: position ({x[i]}, {y_file[i]}) outside the {width}x{height} image")
     y = (height - y_file) if rep == "nist" else y_file
     screen_ccw = (theta + 180) if rep == "nist" else theta
     return FingerprintTemplate(

@@ -1,0 +1,39 @@
+"""Plain-numpy twins of :mod:`._kernels` (slow, obviously correct; used by the tests)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._kernels import EMPTY_KEY
+
+__all__ = ["cylinder_keys_ref", "vote_ref"]
+
+
+def cylinder_keys_ref(bits, ranks, tables, per_key, key_bits):
+    """Twin of :func:`._kernels.cylinder_keys`."""
+    nbits = ranks.shape[1]
+    unpacked = np.unpackbits(np.ascontiguousarray(bits).view(np.uint8), axis=1, bitorder="little")[:, :nbits]
+    out = np.full((bits.shape[0], tables), EMPTY_KEY, np.uint32)
+    for i, row in enumerate(unpacked.astype(bool)):
+        if not row.any():
+            continue
+        mins = ranks[:, row].min(axis=1).astype(np.uint64)
+        for t in range(tables):
+            key = 0
+            for j in range(per_key):
+                key = key * nbits + int(mins[t * per_key + j])
+            out[i, t] = key & ((1 << key_bits) - 1)
+    return out
+
+
+def vote_ref(probe_keys, gallery_keys, cyl_slot, slot_ok, n_slots, max_bucket):
+    """Twin of :func:`._kernels.vote`, by direct comparison of keys (no bucket tables)."""
+    votes = np.zeros(n_slots, np.float32)
+    tables = probe_keys.shape[1]
+    sizes = [{k: int(c) for k, c in zip(*np.unique(gallery_keys[:, t], return_counts=True))} for t in range(tables)]
+    for pk in probe_keys:
+        usable = np.array([pk[t] != EMPTY_KEY and sizes[t].get(pk[t], 0) <= max_bucket for t in range(tables)])
+        counts = ((gallery_keys == pk[None, :]) & usable[None, :]).sum(axis=1)
+        best = np.zeros(n_slots, np.int64)
+        np.maximum.at(best, cyl_slot, counts)
+        votes += np.where(slot_ok.astype(bool), best, 0)
+    return votes

@@ -1,0 +1,30 @@
+"""Every tuned constant of the fingerprint 1:N index, in one place."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["IndexParams", "DEFAULT_INDEX_PARAMS", "INDEX_VERSION"]
+
+#: Bumped whenever a change makes saved index files unreadable or wrong.
+INDEX_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """Parameters of the MCC min-hash index (after Cappelli, Ferrara & Maltoni, TPAMI 33(5), 2011).
+
+    The binary cylinders of the matcher are sparse (about 7% of the bits set),
+    so bit sampling, the hash of the paper, gives mostly empty keys; min-hash
+    over the set bits estimates their Jaccard similarity instead.
+    """
+
+    tables: int = 32  # L: hash tables
+    per_key: int = 2  # min-hashes joined into one key
+    key_bits: int = 20  # bucket table size 2**key_bits (704 bits ** 2 < 2**20: exact keys)
+    seed: int = 20110501  # permutations; part of the file format
+    max_bucket: int = 50_000  # larger buckets carry no information and are skipped
+    min_shortlist: int = 200  # candidates always re-scored (a smaller gallery is searched exhaustively)
+    penetration: float = 0.01  # share of the gallery re-scored beyond min_shortlist
+
+
+DEFAULT_INDEX_PARAMS = IndexParams()

@@ -24,6 +24,7 @@ ROUTERS = (
     "biomatch.api.routers.system",
     "biomatch.api.routers.dna",
     "biomatch.api.routers.faces",
+    "biomatch.api.routers.afis",
 )
 
 API_VERSION = "0.1.0"

@@ -1,0 +1,264 @@
+"""AFIS routes: enrol tenprints, search prints and marks, verify 1:1, marks, notifications, delete.
+
+Translation only: images are decoded with :mod:`biomatch.extractors.imageio`
+and extracted by :func:`~biomatch.extractors.fingerprint.extract_fingerprint`,
+searches run in :class:`biomatch.index.fingerprint.Afis`. Bad input (an
+image that does not decode, an unknown finger position, a mark with fewer
+than 6 minutiae, a duplicate reference) is answered 4xx problem+json and
+nothing is stored.
+"""
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from pydantic import BaseModel
+
+from ..deps import SettingsDep, StoreDep, app_resource
+
+router = APIRouter(prefix="/afis", tags=["afis"])
+_IMAGE_TYPES = ("image/", "application/octet-stream")
+
+
+def get_afis(request: Request, store: StoreDep):
+    from biomatch.index.fingerprint import Afis
+
+    return app_resource(request, "afis", lambda: Afis.open(store))
+
+
+AfisDep = Annotated[object, Depends(get_afis)]
+
+
+class FingerOut(BaseModel):
+    position: int
+    row_id: int
+    score: float
+    fmr: float
+    fmr_is_upper_bound: bool
+    strength: float
+    pairs: list[list[int]]
+
+
+class CandidateOut(BaseModel):
+    rank: int
+    kind: str
+    id: int
+    reference: str
+    owner_agency: str
+    position: int
+    score: float
+    strength: float
+    fmr: float
+    fmr_is_upper_bound: bool
+    hit: bool
+    fingers: list[FingerOut]
+
+
+class SearchOut(BaseModel):
+    threshold: float
+    candidates: list[CandidateOut]
+
+
+class EnrolOut(BaseModel):
+    record_id: int
+    fingers: int
+    reverse_search: list[CandidateOut]
+
+
+class MarkOut(BaseModel):
+    id: int
+    case_ref: str
+    owner_agency: str
+    status: str
+    minutiae: int
+    linked: list[CandidateOut] = []
+
+
+class VerifyOut(BaseModel):
+    score: float
+    fmr: float
+    fmr_is_upper_bound: bool
+    strength: float
+    pairs: list[list[int]]
+
+
+class NotificationOut(BaseModel):
+    id: int
+    agency: str
+    kind: str
+    subject_type: str
+    subject_id: int
+    payload: dict
+    created_at: str
+    read: bool
+
+
+class MarkStatusIn(BaseModel):
+    status: str
+
+
+def _cand(c) -> CandidateOut:
+    return CandidateOut(rank=c.rank, kind=c.kind, id=c.id, reference=c.reference, owner_agency=c.owner_agency,
+                        position=c.position, score=c.score, strength=c.strength, fmr=c.fmr,
+                        fmr_is_upper_bound=c.fmr_is_bound, hit=c.hit,
+                        fingers=[FingerOut(position=f.position, row_id=f.row_id, score=f.score, fmr=f.fmr,
+                                           fmr_is_upper_bound=f.fmr_is_bound, strength=f.strength, pairs=f.pairs)
+                                 for f in c.fingers])
+
+
+def _bytes(upload: UploadFile, settings, image: bool = True) -> bytes:
+    kind = (upload.content_type or "").lower()
+    if image and not kind.startswith(_IMAGE_TYPES):
+        raise HTTPException(415, f"{upload.filename}: content type {kind or 'none'!r} is not an image")
+    data = upload.file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise HTTPException(413, f"{upload.filename}: over {settings.max_upload_bytes} bytes")
+    if not data:
+        raise ValueError(f"{upload.filename}: empty file (0 bytes)")
+    return data
+
+
+def _grey(upload: UploadFile, settings):
+    from biomatch.extractors.imageio import decode_image
+
+    return decode_image(_bytes(upload, settings), mode="L", max_pixels=settings.max_image_pixels,
+                        name=upload.filename or "upload")
+
+
+def _print(upload: UploadFile, settings, dpi: float):
+    from biomatch.extractors.fingerprint import extract_fingerprint
+
+    return extract_fingerprint(_grey(upload, settings), dpi)
+
+
+def _positions(text: str, n: int) -> list[int]:
+    try:
+        pos = [int(p) for p in text.replace(" ", "").split(",") if p]
+    except ValueError:
+        raise ValueError(f"positions must be comma-separated integers 1..10, got {text!r}") from None
+    if len(pos) != n:
+        raise ValueError(f"{n} images but {len(pos)} positions")
+    if len(set(pos)) != len(pos):
+        raise ValueError(f"finger positions repeat: {pos}")
+    bad = [p for p in pos if not 1 <= p <= 10]
+    if bad:
+        raise ValueError(f"unknown finger position {bad[0]}: ANSI/NIST-ITL positions are 1..10")
+    return pos
+
+
+def _fingers(images, positions, settings, dpi):
+    pos = _positions(positions, len(images))  # checked before any extraction
+    return {p: _print(u, settings, dpi) for p, u in zip(pos, images)}
+
+
+@router.post("/tenprints", response_model=EnrolOut, status_code=201, summary="Enrol a tenprint record")
+def enrol(afis: AfisDep, settings: SettingsDep, images: Annotated[list[UploadFile], File()],
+          positions: Annotated[str, Form(description="finger positions 1..10 of the images, comma-separated")],
+          reference: Annotated[str, Form(min_length=1, max_length=200)],
+          agency: Annotated[str, Form(min_length=1, max_length=100)],
+          dpi: Annotated[float, Form(ge=100, le=2000)] = 500, restricted: Annotated[bool, Form()] = False,
+          impression: Annotated[str, Form()] = "rolled") -> EnrolOut:
+    """Every finger is extracted before anything is stored; then the reverse search runs against unsolved marks."""
+    from biomatch.index.store import sha256_hex
+
+    fingers = _fingers(images, positions, settings, dpi)
+    rid, hits = afis.enrol_tenprint(reference, agency, fingers, impression=impression, restricted=restricted)
+    return EnrolOut(record_id=rid, fingers=len(fingers), reverse_search=[_cand(c) for c in hits])
+
+
+@router.post("/search/print", response_model=SearchOut, summary="TP->TP search")
+def search_print(afis: AfisDep, settings: SettingsDep, images: Annotated[list[UploadFile], File()],
+                 positions: Annotated[str, Form()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,
+                 top: Annotated[int | None, Form(ge=1)] = None, fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01,
+                 requester_agency: Annotated[str | None, Form()] = None) -> SearchOut:
+    top = min(top or settings.default_candidates, settings.max_candidates)
+    cands, thr = afis.search_tenprint(_fingers(images, positions, settings, dpi), top=top, fpir=fpir,
+                                      requester=requester_agency)
+    if requester_agency:
+        afis.notify_hits(cands, agency=requester_agency, subject=("search", 0, "print search"))
+    return SearchOut(threshold=thr, candidates=[_cand(c) for c in cands])
+
+
+def _mark(settings, image, minutiae, dpi, roi):
+    from biomatch.index.fingerprint import mark_template
+
+    poly = None
+    if roi:
+        try:
+            poly = json.loads(roi)
+        except json.JSONDecodeError:
+            raise ValueError("roi must be a JSON list of [x, y] points") from None
+    return mark_template(None if image is None else _grey(image, settings), dpi=dpi, roi=poly,
+                         minutiae=None if minutiae is None else _bytes(minutiae, settings, image=False))
+
+
+@router.post("/search/mark", response_model=SearchOut, summary="LT->TP search of a mark")
+def search_mark(afis: AfisDep, settings: SettingsDep, image: Annotated[UploadFile | None, File()] = None,
+                minutiae: Annotated[UploadFile | None, File(description="examiner minutiae: JSON, xyt, ISO 19794-2")] = None,
+                dpi: Annotated[float, Form(ge=100, le=2000)] = 500, roi: Annotated[str | None, Form()] = None,
+                position_hint: Annotated[str | None, Form()] = None, top: Annotated[int | None, Form(ge=1)] = None,
+                fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01,
+                requester_agency: Annotated[str | None, Form()] = None) -> SearchOut:
+    top = min(top or settings.default_candidates, settings.max_candidates)
+    hint = None if not position_hint else _positions(position_hint, len(position_hint.split(",")))
+    cands, thr = afis.search_mark(_mark(settings, image, minutiae, dpi, roi), top=top, position_hint=hint,
+                                  fpir=fpir, requester=requester_agency)
+    if requester_agency:
+        afis.notify_hits(cands, agency=requester_agency, subject=("search", 0, "mark search"))
+    return SearchOut(threshold=thr, candidates=[_cand(c) for c in cands])
+
+
+@router.post("/marks", response_model=MarkOut, status_code=201, summary="Register an unsolved mark")
+def add_mark(afis: AfisDep, settings: SettingsDep, case_ref: Annotated[str, Form(min_length=1, max_length=200)],
+             agency: Annotated[str, Form(min_length=1, max_length=100)],
+             image: Annotated[UploadFile | None, File()] = None, minutiae: Annotated[UploadFile | None, File()] = None,
+             dpi: Annotated[float, Form(ge=100, le=2000)] = 500, roi: Annotated[str | None, Form()] = None) -> MarkOut:
+    """The mark is linked against the other unsolved marks (LT->LT); ``linked`` lists the candidates."""
+    t = _mark(settings, image, minutiae, dpi, roi)
+    mid, linked = afis.add_mark(case_ref, agency, t)
+    return MarkOut(id=mid, case_ref=case_ref, owner_agency=agency, status="unsolved", minutiae=len(t),
+                   linked=[_cand(c) for c in linked])
+
+
+@router.get("/marks", response_model=list[MarkOut], summary="List marks")
+def list_marks(store: StoreDep, agency: str | None = None, status: str | None = None, after_id: int = 0,
+               limit: int = 100) -> list[MarkOut]:
+    from biomatch.extractors.fingerprint.template import FingerprintTemplate
+
+    return [MarkOut(id=m.id, case_ref=m.case_ref, owner_agency=m.owner_agency, status=m.status,
+                    minutiae=len(FingerprintTemplate.from_bytes(m.template)))
+            for m in store.list_marks(owner_agency=agency, status=status, after_id=after_id, limit=limit)]
+
+
+@router.patch("/marks/{mark_id}", response_model=MarkOut, summary="Change a mark's status")
+def update_mark(mark_id: int, body: MarkStatusIn, afis: AfisDep, store: StoreDep) -> MarkOut:
+    from biomatch.extractors.fingerprint.template import FingerprintTemplate
+
+    afis.update_mark_status(mark_id, body.status)
+    m = store.get_mark(mark_id)
+    return MarkOut(id=m.id, case_ref=m.case_ref, owner_agency=m.owner_agency, status=m.status,
+                   minutiae=len(FingerprintTemplate.from_bytes(m.template)))
+
+
+@router.post("/verify", response_model=VerifyOut, summary="Compare two fingerprint images (1:1)")
+def verify(afis: AfisDep, settings: SettingsDep, image_a: Annotated[UploadFile, File()],
+           image_b: Annotated[UploadFile, File()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,
+           any_rotation: Annotated[bool, Form()] = False) -> VerifyOut:
+    r = afis.verify(_print(image_a, settings, dpi), _print(image_b, settings, dpi), any_rotation=any_rotation)
+    return VerifyOut(score=r["score"], fmr=r["fmr"], fmr_is_upper_bound=r["fmr_is_bound"], strength=r["strength"],
+                     pairs=r["pairs"])
+
+
+@router.get("/notifications/{agency}", response_model=list[NotificationOut], summary="An agency's notifications")
+def notifications(agency: str, store: StoreDep, unread_only: bool = False, after_id: int = 0,
+                  limit: int = 100) -> list[NotificationOut]:
+    return [NotificationOut(id=n.id, agency=n.agency, kind=n.kind, subject_type=n.subject_type,
+                            subject_id=n.subject_id, payload=n.payload, created_at=n.created_at.isoformat(),
+                            read=n.read_at is not None)
+            for n in store.list_notifications(agency, unread_only=unread_only, after_id=after_id, limit=limit)]
+
+
+@router.delete("/records/{record_id}", summary="Delete a tenprint record and its fingers")
+def delete_record(record_id: int, afis: AfisDep) -> dict:
+    return {"record_id": record_id, "fingers_removed": afis.delete_record(record_id)}

@@ -13,6 +13,7 @@ def register_dna(bench_subparsers) -> None:
     p.add_argument("--probes", type=int, default=16, help="probes timed (half mated and degraded, half not)")
     p.add_argument("--sample", type=int, default=200_000, help="profiles checked against the numpy references")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=3, help="runs per timing; the best counts (default 3)")
     p.add_argument("--data", help="data folder (default: $BIOMATCH_DATA or ../shared/data)")
     p.set_defaults(func=_run)
 
@@ -29,6 +30,8 @@ def _run(args) -> int:
         raise ValueError(f"--profiles must be a whole number >= 1000, got {args.profiles}")
     if not 2 <= args.probes <= 256:
         raise ValueError("--probes must be 2..256")
+    if not 1 <= args.repeats <= 20:
+        raise ValueError("--repeats must be 1..20")
     run_dna_benchmark(n, json_path=args.json_out, n_probes=args.probes, seed=args.seed, sample=args.sample,
-                      data=args.data)
+                      data=args.data, repeats=args.repeats)
     return 0

@@ -31,9 +31,10 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     within ``tol_rad`` are paired greedily, nearest first, one-to-one.
     The pairing score is ``m^2 / (na * nb)``, where m is the number of pairs
     and na, nb are the minutiae of each print that fall inside the other's
-    foreground once aligned (at least ``min_overlap``). A seed already paired
-    under an earlier seed's alignment would give nearly the same alignment,
-    so it is skipped.
+    foreground once aligned (at least ``min_overlap``). Every seed is tried:
+    the tolerance grows with the distance from the seed, so even a seed
+    paired under another seed's alignment can pair more around itself
+    (skipping such seeds measured worse on FVC2004).
 
     Returns
     -------
@@ -52,12 +53,9 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     cand_j = np.empty(na * nb, np.int64)
     used_a = np.zeros(na, np.bool_)
     used_b = np.zeros(nb, np.bool_)
-    seen = np.zeros((na, nb), np.bool_)  # pairs made under any earlier alignment
     for s in range(seeds_a.shape[0]):
         i0 = seeds_a[s]
         j0 = seeds_b[s]
-        if seen[i0, j0]:
-            continue
         rot = _wrap(ta[i0] - tb[j0])
         c = math.cos(rot)
         sn = math.sin(rot)
@@ -104,7 +102,6 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
                 continue
             used_a[i] = True
             used_b[j] = True
-            seen[i, j] = True
             pa[m] = i
             pb[m] = j
             m += 1

@@ -86,6 +86,8 @@ def relaxed_pairs_reference(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, we
     ra = wrap(ta[pa][:, None] - np.arctan2(ya[pa][:, None] - ya[pa][None], xa[pa][:, None] - xa[pa][None]))
     rb = wrap(tb[pb][:, None] - np.arctan2(yb[pb][:, None] - yb[pb][None], xb[pb][:, None] - xb[pb][None]))
     d3 = np.abs(wrap(ra - rb))
+    upper = np.triu(np.ones_like(d3, dtype=bool), k=1)
+    d3 = np.where(upper, d3, d3.T)  # symmetric: the radial angle is taken at the higher-ranked pair
     f1, f2, f3 = z(d1, mu1, tau1), z(d2, mu2, tau2), z(d3, mu3, tau3)
     rho = f1 * f2 * f3
     rho[(f1 < 1e-4) | (f2 < 1e-4) | (f3 < 1e-4)] = 0
@@ -110,10 +112,7 @@ def pair_minutiae_reference(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, se
         return out
 
     best, best_pairs = 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    seen = set()  # pairs made under any earlier alignment: such a seed is skipped
     for i0, j0 in zip(seeds_a, seeds_b):
-        if (i0, j0) in seen:
-            continue
         rot = float(wrap(ta[i0] - tb[j0]))
         c, s = math.cos(rot), math.sin(rot)
         bx = c * (xb - xb[j0]) - s * (yb - yb[j0]) + xa[i0]
@@ -132,7 +131,6 @@ def pair_minutiae_reference(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, se
             if ii[q] in used_a or jj[q] in used_b:
                 continue
             used_a.add(ii[q]); used_b.add(jj[q]); pairs.append((ii[q], jj[q]))
-        seen.update(pairs)
         value = len(pairs) ** 2 / (max(n_a, min_overlap) * max(n_b, min_overlap))
         if value > best:
             best = value

@@ -81,3 +81,19 @@ def test_pairing_matches_reference(fvc_template, ka, kb):
     assert got[0] == pytest.approx(want[0], rel=1e-12)
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_array_equal(got[2], want[2])
+
+
+def test_relaxation_matches_reference_on_many_pairs(fvc_template):
+    """All ordered pairs of a few distorted, minutiae-rich prints: covers angle wrap-around corners."""
+    keys = ["101_1", "101_2", "102_1", "103_4", "107_6"]
+    prepared = [prepare(fvc_template("fvc2004_db3_b", k, dpi=512)) for k in keys]
+    for a in prepared:
+        for b in prepared:
+            sim = similarity_matrix(a.bits, a.valid, a.cells, a.angle, b.bits, b.valid, b.cells, b.angle,
+                                    P.max_direction_diff_rad, a.min_matchable_cells)
+            args = (a.x, a.y, a.angle, b.x, b.y, b.angle, min(len(a), len(b)), P.relax_iterations,
+                    P.relax_weight, P.mu_p1, P.tau_p1, P.mu_p2, P.tau_p2, P.mu_p3, P.tau_p3)
+            got, want = relaxed_pairs(sim, *args), relaxed_pairs_reference(sim, *args)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
+            np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-9)

@@ -44,7 +44,7 @@ def _search_section(real: np.ndarray, sizes: list[int], threads: int, kinds: lis
             index = spd.build_gallery(model, n, kind=kind, threads=threads)
             build_s = time.perf_counter() - t0
             grown = spd.rss_bytes() - before
-            mates = rng.choice(n, size=512, replace=False)
+            mates = rng.choice(n, size=1024, replace=False)
             queries = model.mated(index.reconstruct(mates), rng)
             timing = spd.search_speed(index, queries, threads=(1, 2))
             key = str(n) if kind == "flat" else f"{n}_{kind}"

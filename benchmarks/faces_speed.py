@@ -111,6 +111,7 @@ def build_gallery(model: GalleryModel, n: int, *, kind: str = "flat", threads: i
     index = FaceIndex(model.dim, kind, threads=threads)
     if not index.is_trained:
         index.train(model.sample(100_000, np.random.default_rng(seed + 1)))
+    index.reserve(n)
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
         index.add(np.arange(start, start + m, dtype=np.int64), model.sample(m, rng))
@@ -130,7 +131,7 @@ def search_speed(index, queries: np.ndarray, *, k: int = 10, single: int = 50, b
             index.search(q[None, :], k)
             singles.append(time.perf_counter() - t0)
         batches = []
-        for start in range(0, min(len(queries), 2 * batch), batch):
+        for start in range(0, len(queries) - batch + 1, batch):
             chunk = queries[start:start + batch]
             t0 = time.perf_counter()
             index.search(chunk, k)

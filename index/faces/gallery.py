@@ -70,22 +70,24 @@ class FaceGallery:
         m = get_model(model)
         path = store.derived_dir / f"faces-{m.model_id}-{kind}.idx"
         generation = store.generation("face")
-        index = load_index(path, generation=generation, model_id=m.model_id, kind=kind, dim=m.embedding_dim,
-                           threads=threads)
-        face_record: dict[int, int] = {}
-        if index is not None:
-            for rows in store.iter_template_rows("face", batch=10_000):
-                face_record.update((r["row_id"], r["record_id"]) for r in rows if r["model_id"] == m.model_id)
-            if len(face_record) == len(index):
+        loaded = load_index(path, generation=generation, model_id=m.model_id, kind=kind, dim=m.embedding_dim,
+                            threads=threads)
+        if loaded is not None:
+            index, rmap = loaded
+            face_record = dict(zip(rmap[:, 0].tolist(), rmap[:, 1].tolist()))
+            if len(face_record) == len(index) and np.array_equal(np.sort(index.ids()), np.sort(rmap[:, 0])):
                 return cls(store, index, face_record, model_id=m.model_id, generation=generation)
-            face_record.clear()
+            log.warning("face index %s: record map does not match the index; rebuild", path)
+        face_record = {}
         index, generation = cls._rebuild(store, m, kind, threads, face_record)
-        save_index(index, path, model_id=m.model_id, generation=generation)
-        return cls(store, index, face_record, model_id=m.model_id, generation=generation)
+        gallery = cls(store, index, face_record, model_id=m.model_id, generation=generation)
+        gallery._write(generation)
+        return gallery
 
     @staticmethod
     def _rebuild(store, m, kind, threads, face_record):
         index = FaceIndex(m.embedding_dim, kind, threads=threads)
+        index.reserve(store.count("face"))
         skipped = 0
         with store.template_snapshot("face", batch=10_000) as (generation, batches):
             for rows in batches:
@@ -101,12 +103,16 @@ class FaceGallery:
             log.warning("%d faces of other models were not indexed", skipped)
         return index, generation
 
+    def _write(self, generation: int) -> None:
+        path = self.store.derived_dir / f"faces-{self.model_id}-{self.index.kind}.idx"
+        rmap = np.array(list(self._face_record.items()), np.int64).reshape(-1, 2)
+        save_index(self.index, path, model_id=self.model_id, generation=generation, record_map=rmap)
+
     def save(self) -> None:
         """Write the index file if the store has not moved on since it was last synced."""
         with self._lock:
             if self.store.generation("face") == self._generation:
-                path = self.store.derived_dir / f"faces-{self.model_id}-{self.index.kind}.idx"
-                save_index(self.index, path, model_id=self.model_id, generation=self._generation)
+                self._write(self._generation)
 
     def close(self) -> None:
         self.save()

@@ -96,6 +96,25 @@ class FaceIndex:
         with search_threads(self.threads):
             self.index.train(x)
 
+    def reserve(self, n: int) -> None:
+        """Allocate storage for ``n`` vectors at once on an empty index.
+
+        FAISS stores codes in a growing vector that doubles its capacity, so
+        adding 10M faces in chunks would briefly hold the old and the new copy
+        (a peak near twice the final size). Reserving first avoids that.
+        """
+        import faiss
+
+        if len(self) or n <= 0:
+            return
+        inner = faiss.downcast_index(self.index.index)
+        codes = getattr(inner, "codes", None)
+        if codes is None or not hasattr(codes, "resize"):
+            return
+        code_size = int(getattr(inner, "code_size", 4 * self.dim))
+        codes.resize(int(n) * code_size)  # sets the capacity ...
+        codes.resize(0)  # ... which shrinking keeps
+
     def ids(self) -> np.ndarray:
         """All ids held, in insertion order."""
         import faiss

@@ -25,7 +25,7 @@ def _open(tmp_path):
     return Store.open(f"sqlite:///{tmp_path / 'biomatch.db'}")
 
 
-def test_enrol_search_restart_delete(tmp_path, faces):
+def test_enrol_search_restart_delete(tmp_path, faces, monkeypatch):
     store = _open(tmp_path)
     gallery = FaceGallery.open(store)
     ids = {name: gallery.enrol(f"N-{name}", "FR", [faces[name][0]])[0] for name in PEOPLE}
@@ -36,8 +36,10 @@ def test_enrol_search_restart_delete(tmp_path, faces):
     gallery.close()
     store.close()
 
-    store = _open(tmp_path)  # restart: the derived file is current, loaded as is
-    gallery = FaceGallery.open(store)
+    store = _open(tmp_path)  # restart: the derived file is current, loaded as is (no rebuild)
+    with monkeypatch.context() as m:
+        m.setattr(FaceGallery, "_rebuild", staticmethod(lambda *a: pytest.fail("rebuilt a current index")))
+        gallery = FaceGallery.open(store)
     assert len(gallery) == len(PEOPLE)
     assert gallery.search(probe, top=1)[0][0].record_id == ids["Aaron_Sorkin"]
     assert gallery.delete(ids["Aaron_Sorkin"]) == 1
@@ -46,7 +48,11 @@ def test_enrol_search_restart_delete(tmp_path, faces):
     store.close()  # no save: the index file is now stale and must be rebuilt
 
     store = _open(tmp_path)
+    rebuilt = []
+    original = FaceGallery._rebuild
+    monkeypatch.setattr(FaceGallery, "_rebuild", staticmethod(lambda *a: rebuilt.append(1) or original(*a)))
     gallery = FaceGallery.open(store)
+    assert rebuilt == [1]  # the stale file was not trusted
     assert len(gallery) == len(PEOPLE) - 1
     assert all(c.record_id != ids["Aaron_Sorkin"] for c in gallery.search(probe, top=10)[0])
     store.close()

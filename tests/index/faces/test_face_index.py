@@ -100,9 +100,10 @@ def test_save_load_and_staleness(tmp_path):
     index = FaceIndex(128)
     index.add(np.arange(50), unit(50))
     path = tmp_path / "faces.idx"
-    save_index(index, path, model_id="m", generation=7)
-    loaded = load_index(path, generation=7, model_id="m", kind="flat", dim=128)
-    assert loaded is not None and np.array_equal(loaded.ids(), index.ids())
+    rmap = np.stack([np.arange(50), np.arange(50) // 2 + 1], axis=1)
+    save_index(index, path, model_id="m", generation=7, record_map=rmap)
+    loaded, got_map = load_index(path, generation=7, model_id="m", kind="flat", dim=128)
+    assert np.array_equal(loaded.ids(), index.ids()) and np.array_equal(got_map, rmap)
     np.testing.assert_array_equal(loaded.search(unit(3, seed=5), 4)[1], index.search(unit(3, seed=5), 4)[1])
     assert load_index(path, generation=8, model_id="m", kind="flat", dim=128) is None  # stale
     assert load_index(path, generation=7, model_id="other", kind="flat", dim=128) is None  # other model

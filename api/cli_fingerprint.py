@@ -27,13 +27,25 @@ def register(sub) -> None:
     cmp_.add_argument("b", help="second image or template")
     cmp_.add_argument("--dpi", type=float, default=500, help="resolution of image inputs (default 500)")
     cmp_.add_argument("--dpi-b", type=float, help="resolution of the second image if it differs")
+    cmp_.add_argument("--xyt-size", metavar="WIDTHxHEIGHT",
+                      help="image size of NIST xyt inputs (xyt has y up; the height flips it)")
     cmp_.add_argument("--fmr", type=float, default=None, help="decision threshold as an FMR (default 1e-3)")
     cmp_.add_argument("--pairs", action="store_true", help="list the matched minutiae pairs")
     cmp_.add_argument("--json", action="store_true", help="print the result as JSON")
     cmp_.set_defaults(func=_compare)
 
 
-def load_fingerprint(path: str, dpi: float):
+def _size(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--xyt-size must look like 388x374, got {text!r}") from None
+    return {"width": width, "height": height}
+
+
+def load_fingerprint(path: str, dpi: float, xyt_size: str | None = None):
     """A template from a fingerprint image (extracted) or a template file (read)."""
     from ..extractors.fingerprint import extract_fingerprint
     from ..extractors.fingerprint.formats import read_template
@@ -42,7 +54,7 @@ def load_fingerprint(path: str, dpi: float):
     data = read_bytes(path)
     if sniff_format(data) is not None:
         return extract_fingerprint(data, dpi)
-    return read_template(data)
+    return read_template(data, dpi=int(dpi), **_size(xyt_size))
 
 
 def _extract(args) -> int:
@@ -71,8 +83,8 @@ def _compare(args) -> int:
     from ..matcher.fingerprint import match, prepare
     from ..matcher.fingerprint.calibration import DEFAULT_DECISION_FMR, default_calibration
 
-    a = load_fingerprint(args.a, args.dpi)
-    b = load_fingerprint(args.b, args.dpi_b or args.dpi)
+    a = load_fingerprint(args.a, args.dpi, args.xyt_size)
+    b = load_fingerprint(args.b, args.dpi_b or args.dpi, args.xyt_size)
     result = match(prepare(a), prepare(b))
     cal = default_calibration()
     fmr_target = args.fmr if args.fmr is not None else DEFAULT_DECISION_FMR

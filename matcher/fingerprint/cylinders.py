@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+import cv2
 import numpy as np
 
 from ...extractors.fingerprint.template import FingerprintTemplate
@@ -58,13 +59,21 @@ class PreparedFingerprint:
 
 
 def _foreground_blocks(template: FingerprintTemplate) -> tuple[np.ndarray, int]:
+    """Foreground blocks: the stored orientation field's, or for imported minutiae (no field)
+    the convex hull of the minutiae grown by one block (Cappelli et al. 2010 use the hull too)."""
     if template.orientation is not None and template.orientation_block_px > 0:
         return (template.orientation != 255).astype(np.uint8), template.orientation_block_px
-    # no field stored (imported minutiae): the whole image is foreground
     block = 16
     rows = max(1, math.ceil(template.height / block))
     cols = max(1, math.ceil(template.width / block))
-    return np.ones((rows, cols), np.uint8), block
+    if len(template) < 3:
+        return np.ones((rows, cols), np.uint8), block
+    points = np.stack([template.x, template.y], axis=1).astype(np.float32) / block
+    hull = cv2.convexHull(points)
+    fg = np.zeros((rows, cols), np.uint8)
+    cv2.fillConvexPoly(fg, np.rint(hull).astype(np.int32), 1)
+    fg = cv2.dilate(fg, np.ones((3, 3), np.uint8))
+    return fg, block
 
 
 def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> PreparedFingerprint:

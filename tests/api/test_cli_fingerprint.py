@@ -28,7 +28,7 @@ def test_extract_writes_template_and_trace_then_compares_template(fvc_dir, tmp_p
     assert out.read_bytes().startswith(b"FMR\x00")
     assert (tmp_path / "trace" / "minutiae.png").is_file()
     assert main(["fingerprint", "compare", str(out), str(d / "103_2.tif")]) == 0
-    assert "MATCH" in capsys.readouterr().out
+    assert "decision  MATCH" in capsys.readouterr().out
 
 
 def test_bad_input_exits_2_with_one_error_line(tmp_path, capsys, fvc_dir):
@@ -41,3 +41,13 @@ def test_bad_input_exits_2_with_one_error_line(tmp_path, capsys, fvc_dir):
     assert "unsupported resolution" in capsys.readouterr().err
     assert main(["fingerprint", "compare", str(tmp_path / "missing.tif"), str(bad)]) == 2
     assert "no such image file" in capsys.readouterr().err
+
+
+def test_compare_accepts_xyt_with_its_image_size(fvc_dir, tmp_path, capsys):
+    d = fvc_dir / "fvc2002_db1_b"
+    xyt = tmp_path / "a.xyt"
+    assert main(["fingerprint", "extract", str(d / "104_1.tif"), "-o", str(xyt), "--format", "xyt"]) == 0
+    assert main(["fingerprint", "compare", str(xyt), str(d / "104_3.tif")]) == 2
+    assert "image size" in capsys.readouterr().err
+    assert main(["fingerprint", "compare", str(xyt), str(d / "104_3.tif"), "--xyt-size", "388x374"]) == 0
+    assert "decision  MATCH" in capsys.readouterr().out

@@ -148,6 +148,21 @@ class Afis:
         hits = self.reverse_search(prepared, agency=agency, subject=("record", rid, reference)) if reverse_search else []
         return rid, hits
 
+    def import_transaction(self, data: bytes, agency: str, *, reference: str | None = None,
+                           restricted: bool = False):
+        """Enrol the tenprint of an ANSI/NIST-ITL transaction (reference: ``reference`` or its TCN).
+
+        Every finger is read and extracted before anything is stored.
+        """
+        from .ansinist import read_transaction, tenprint_templates
+
+        tx = read_transaction(data)
+        ref = reference or tx.tcn
+        if not ref:
+            raise ValueError("the transaction has no TCN (1.009); give a reference")
+        impression = "rolled" if any(f.impression == "rolled" for f in tx.fingers) else "plain" if tx.fingers else "unknown"
+        return self.enrol_tenprint(ref, agency, tenprint_templates(tx), impression=impression, restricted=restricted)
+
     def delete_record(self, record_id: int) -> int:
         """Delete a tenprint record and its fingers from the store and the index."""
         with self._lock:

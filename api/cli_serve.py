@@ -21,6 +21,24 @@ def _serve(args) -> int:
     if not 0 < args.port < 65536:
         raise ValueError(f"--port must be between 1 and 65535, got {args.port}")
     overrides = {"database_url": args.database_url} if args.database_url else {}
-    app = create_app(Settings(**overrides))
+    settings = Settings(**overrides)
+    _check_store(settings)
+    app = create_app(settings)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
     return 0
+
+
+def _check_store(settings) -> None:
+    """Open and close the store once, so a bad URL or a too-new schema is one ``error:`` line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from biomatch.index.store import Store, StoreError
+
+    from .cli import UserError
+
+    url = settings.resolved_database_url()
+    try:
+        Store.open(url, home=settings.home).close()
+    except (StoreError, SQLAlchemyError) as exc:
+        detail = getattr(exc, "orig", None) or exc
+        raise UserError(f"cannot open the database: {detail}") from None

@@ -21,10 +21,11 @@ from sqlalchemy import Connection, Engine, Integer, Text, cast, func, inspect, i
 from . import _checks
 from ._audit import AuditMixin
 from ._bulk import BulkMixin
+from ._migrate import upgrade
 from ._cases import CasesMixin
 from ._records import RecordsMixin
 from .engine import biomatch_home, default_url, make_engines
-from .errors import SchemaVersionError, StoreError
+from .errors import StoreError
 from .schema import INDEX_KINDS, SCHEMA_VERSION, meta, metadata
 
 __all__ = ["Store"]
@@ -224,14 +225,7 @@ class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
             version = int(found)
         except ValueError:
             raise StoreError(f"database {self.url} has an unreadable schema_version {found!r}") from None
-        if version > SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"database {self.url} has schema version {version}, newer than this biomatch "
-                f"(schema version {SCHEMA_VERSION}); upgrade biomatch to open it"
-            )
-        if version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
-            raise SchemaVersionError(f"database {self.url} has schema version {version}; no migration to {SCHEMA_VERSION} exists")
-
+        upgrade(conn, self.url, version, SCHEMA_VERSION)
 
 def sha256_hex(data: bytes) -> str:
     """Hex SHA-256 of ``data`` (the form ``image_sha256`` columns hold)."""

@@ -31,3 +31,17 @@ def test_serve_runs_uvicorn_with_the_app(monkeypatch, tmp_path):
     assert cli_serve._serve(_parse(["serve", "--port", "8123", "--database-url", url])) == 0
     assert (seen["host"], seen["port"]) == ("127.0.0.1", 8123)
     assert seen["app"].title == "biomatch"
+
+
+def test_unusable_database_is_one_error_line(tmp_path, monkeypatch):
+    import uvicorn
+
+    from biomatch.api.cli import UserError
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("the server must not start"))
+    with pytest.raises(ValueError, match="unsupported database backend"):
+        cli_serve._serve(_parse(["serve", "--database-url", "mysql+pymysql://u@h/db"]))
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("not a database, just text " * 100)
+    with pytest.raises(UserError, match="cannot open the database: file is not a database"):
+        cli_serve._serve(_parse(["serve", "--database-url", f"sqlite:///{not_a_database}"]))

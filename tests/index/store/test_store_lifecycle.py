@@ -144,3 +144,32 @@ def test_audit_rolls_back_with_its_transaction(store):
             store.add_record("face", "", "FR")
     assert list(store.iter_audit()) == [] and store.verify_audit() is None
     assert store.append_audit("alice", "FR", "face.enrol") == 1
+
+
+def test_older_schema_is_migrated_in_order_or_refused(db_url, tmp_path, monkeypatch):
+    from biomatch.index.store import _migrate
+    from biomatch.index.store import store as store_module
+
+    Store.open(db_url, home=tmp_path).close()
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    with pytest.raises(SchemaVersionError, match=f"no migration from version {SCHEMA_VERSION} to"):
+        Store.open(db_url, home=tmp_path)
+    steps = []
+    first = {SCHEMA_VERSION: lambda conn: steps.append(1)}
+    monkeypatch.setattr(_migrate, "MIGRATIONS", first)
+    with pytest.raises(SchemaVersionError, match=f"no migration from version {SCHEMA_VERSION + 1} to"):
+        Store.open(db_url, home=tmp_path)
+    assert _stored_version(db_url) == str(SCHEMA_VERSION)  # the half-done upgrade rolled back
+    monkeypatch.setattr(_migrate, "MIGRATIONS", {**first, SCHEMA_VERSION + 1: lambda conn: steps.append(2)})
+    Store.open(db_url, home=tmp_path).close()
+    assert steps == [1, 1, 2] and _stored_version(db_url) == str(SCHEMA_VERSION + 2)
+    Store.open(db_url, home=tmp_path).close()  # already current: no step runs again
+    assert steps == [1, 1, 2]
+
+
+def _stored_version(url):
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(meta.select().where(meta.c.key == "schema_version")).one().value
+    engine.dispose()
+    return value

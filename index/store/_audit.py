@@ -45,10 +45,26 @@ _PG_GUARD = (
 )
 
 
+_PG_GUARD_PRESENT = (
+    "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit'::regclass "
+    "AND tgenabled <> 'D' AND tgname IN ('audit_append_only', 'audit_no_truncate')"
+)
+
+
 def install_append_only_guard(conn: Connection) -> None:
-    """Create the triggers that refuse UPDATE/DELETE on ``audit`` (constant DDL, idempotent)."""
-    for ddl in _PG_GUARD if conn.dialect.name == "postgresql" else _SQLITE_GUARD:
-        conn.exec_driver_sql(ddl)
+    """Create the triggers that refuse UPDATE/DELETE on ``audit`` (constant DDL, idempotent).
+
+    On PostgreSQL they are only created when missing, so opening a store
+    never takes a lock on ``audit`` that a running server's appends would wait on.
+    """
+    if conn.dialect.name == "postgresql":
+        if conn.exec_driver_sql(_PG_GUARD_PRESENT).scalar() == 2:
+            return
+        ddl = _PG_GUARD
+    else:
+        ddl = _SQLITE_GUARD
+    for statement in ddl:
+        conn.exec_driver_sql(statement)
 
 
 def entry_hash(fields: dict) -> str:

@@ -19,10 +19,10 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, Integer, Text, cast, func, inspect, insert, select, update
 
 from . import _checks
-from ._audit import AuditMixin
+from ._audit import AuditMixin, install_append_only_guard
 from ._bulk import BulkMixin
-from ._migrate import upgrade
 from ._cases import CasesMixin
+from ._migrate import upgrade
 from ._records import RecordsMixin
 from .engine import biomatch_home, default_url, make_engines
 from .errors import StoreError
@@ -185,9 +185,8 @@ class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
 
         Notes
         -----
-        A rebuild reads the generation *before* iterating the templates and
-        labels the index with it: a write that lands during the rebuild then
-        makes the label stale, never the reverse.
+        To rebuild an index, take the generation and the rows together from
+        :meth:`template_snapshot`, which reads both in one snapshot.
         """
         _checks.choice("index kind", kind, INDEX_KINDS)
         with self._reading() as conn:
@@ -207,7 +206,6 @@ class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
             if inspect(conn).has_table("meta"):
                 self._check_version(conn)
             metadata.create_all(conn)
-            from ._audit import install_append_only_guard
             install_append_only_guard(conn)
             present = set(conn.execute(select(meta.c.key)).scalars())
             wanted = {"schema_version": str(SCHEMA_VERSION), "instance_id": uuid.uuid4().hex,
@@ -226,6 +224,7 @@ class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
         except ValueError:
             raise StoreError(f"database {self.url} has an unreadable schema_version {found!r}") from None
         upgrade(conn, self.url, version, SCHEMA_VERSION)
+
 
 def sha256_hex(data: bytes) -> str:
     """Hex SHA-256 of ``data`` (the form ``image_sha256`` columns hold)."""

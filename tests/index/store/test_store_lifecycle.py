@@ -173,3 +173,15 @@ def _stored_version(url):
         value = conn.execute(meta.select().where(meta.c.key == "schema_version")).one().value
     engine.dispose()
     return value
+
+
+def test_reopening_restores_the_append_only_guard(db_url, tmp_path):
+    with Store.open(db_url, home=tmp_path) as store:
+        store.append_audit("alice", "FR", "face.search")
+        _tamper(store, [])  # drops (SQLite) or disables (PostgreSQL) the triggers
+    with Store.open(db_url, home=tmp_path) as store:
+        engine = create_engine(store._write.url)
+        with pytest.raises(Exception, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(update(audit).values(actor="mallory"))
+        engine.dispose()

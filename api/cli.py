@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "biomatch.api.cli_serve",
     "biomatch.api.cli_dna",
     "biomatch.api.cli_face",
+    "biomatch.api.cli_afis",
 )
 
 

@@ -10,6 +10,7 @@ BENCH_MODULES = (
     "biomatch.api.cli_bench_fvc",
     "biomatch.api.cli_bench_dna",
     "biomatch.api.cli_bench_faces",
+    "biomatch.api.cli_bench_afis",
 )
 
 

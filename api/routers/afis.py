@@ -167,6 +167,33 @@ def enrol(afis: AfisDep, settings: SettingsDep, images: Annotated[list[UploadFil
     return EnrolOut(record_id=rid, fingers=len(fingers), reverse_search=[_cand(c) for c in hits])
 
 
+@router.post("/tenprints/transaction", response_model=EnrolOut, status_code=201,
+             summary="Enrol the tenprint of an ANSI/NIST-ITL transaction (Type-4/14 images, Type-9 minutiae)")
+def enrol_transaction(afis: AfisDep, settings: SettingsDep, transaction: Annotated[UploadFile, File()],
+                      agency: Annotated[str, Form(min_length=1, max_length=100)],
+                      reference: Annotated[str | None, Form(max_length=200)] = None,
+                      restricted: Annotated[bool, Form()] = False) -> EnrolOut:
+    """The reference defaults to the transaction's TCN (1.009). A transaction that does not parse is 422."""
+    rid, hits = afis.import_transaction(_bytes(transaction, settings, image=False), agency, reference=reference,
+                                        restricted=restricted)
+    return EnrolOut(record_id=rid, fingers=len(afis.store.get_fingerprints(rid)),
+                    reverse_search=[_cand(c) for c in hits])
+
+
+@router.get("/records/{record_id}/type9", summary="Export a record's minutiae as an ANSI/NIST-ITL transaction")
+def export_type9(record_id: int, store: StoreDep):
+    from fastapi.responses import Response
+
+    from biomatch.extractors.fingerprint.template import FingerprintTemplate
+    from biomatch.index.fingerprint.ansinist import write_transaction
+
+    rec = store.get_record(record_id)
+    fingers = {f.position: FingerprintTemplate.from_bytes(f.template) for f in store.get_fingerprints(record_id)}
+    data = write_transaction(tot="MINEXPORT", tcn=rec.external_ref, minutiae=fingers)
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": f'attachment; filename="record-{record_id}.an2"'})
+
+
 @router.post("/search/print", response_model=SearchOut, summary="TP->TP search")
 def search_print(afis: AfisDep, settings: SettingsDep, images: Annotated[list[UploadFile], File()],
                  positions: Annotated[str, Form()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,

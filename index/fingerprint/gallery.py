@@ -43,7 +43,6 @@ class FingerIndex:
         self._owner: list[int] = []
         self._position: list[int] = []
         self._prepared: list[PreparedFingerprint | None] = []
-        self._keys: list[np.ndarray | None] = []
         self._slot_of: dict[int, int] = {}
         self._table: VoteTable | None = None
 
@@ -77,7 +76,6 @@ class FingerIndex:
             self._owner.append(int(owner))
             self._position.append(int(position))
             self._prepared.append(prepared)
-            self._keys.append(keys_of(prepared.bits, self.params))
             self._table = None
 
     def remove(self, row_ids) -> int:
@@ -88,7 +86,6 @@ class FingerIndex:
                 slot = self._slot_of.pop(int(r), None)
                 if slot is not None:
                     self._prepared[slot] = None
-                    self._keys[slot] = None
                     n += 1
             if n:
                 self._table = None
@@ -98,7 +95,7 @@ class FingerIndex:
 
     def _compact(self) -> None:
         keep = sorted(self._slot_of.values())
-        for name in ("_row", "_owner", "_position", "_prepared", "_keys"):
+        for name in ("_row", "_owner", "_position", "_prepared"):
             old = getattr(self, name)
             setattr(self, name, [old[s] for s in keep])
         self._slot_of = {r: i for i, r in enumerate(self._row)}
@@ -106,7 +103,8 @@ class FingerIndex:
     def _vote_table(self) -> VoteTable:
         with self._lock:
             if self._table is None:
-                keys = [k if k is not None else np.zeros((0, self.params.tables), np.uint32) for k in self._keys]
+                empty = np.zeros((0, self.params.tables), np.uint32)
+                keys = [keys_of(p.bits, self.params) if p is not None else empty for p in self._prepared]
                 cyl_slot = np.concatenate([np.full(len(k), s, np.int32) for s, k in enumerate(keys)]) if keys \
                     else np.zeros(0, np.int32)
                 allk = np.concatenate(keys) if keys else np.zeros((0, self.params.tables), np.uint32)
@@ -169,10 +167,10 @@ class FingerIndex:
     def nbytes(self) -> int:
         """Bytes held by the prepared arrays, keys and vote tables (Python object overhead not included)."""
         total = 0
-        for p, k in zip(self._prepared, self._keys):
+        for p in self._prepared:
             if p is None:
                 continue
-            total += k.nbytes + sum(getattr(p, f).nbytes for f in (
+            total += sum(getattr(p, f).nbytes for f in (
                 "index", "x", "y", "angle", "bits", "valid", "cells", "all_x", "all_y", "all_angle", "foreground"))
         if self._table is not None:
             total += self._table.nbytes

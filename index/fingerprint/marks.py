@@ -22,6 +22,18 @@ def check_minutiae(template: FingerprintTemplate, what: str = "mark") -> Fingerp
     return template
 
 
+def _from_transaction(data: bytes) -> FingerprintTemplate:
+    """The first Type-9 minutiae of an ANSI/NIST-ITL transaction, else its first Type-13 latent, extracted."""
+    from .ansinist import read_transaction
+
+    tx = read_transaction(data)
+    if tx.minutiae:
+        return tx.minutiae[0][2]
+    if tx.latents:
+        return extract_fingerprint(tx.latents[0].image, tx.latents[0].dpi)
+    raise ValueError("the ANSI/NIST-ITL transaction holds no Type-9 minutiae and no Type-13 latent image")
+
+
 def _inside(poly: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Even-odd rule point-in-polygon test."""
     inside = np.zeros(x.shape, bool)
@@ -59,8 +71,9 @@ def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | N
         Region of interest polygon in image pixels; automatic minutiae
         outside it are dropped.
     minutiae : bytes, optional
-        Examiner minutiae (JSON, NIST xyt, ISO/IEC 19794-2 or native), which
-        take precedence over the image.
+        Examiner minutiae (JSON, NIST xyt, ISO/IEC 19794-2, native, or an
+        ANSI/NIST-ITL transaction with a Type-9 record, else a Type-13
+        latent image), which take precedence over the image.
     minutiae_format : str, optional
         Format of ``minutiae`` (sniffed when omitted).
 
@@ -71,7 +84,10 @@ def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | N
         :data:`MIN_MARK_MINUTIAE` usable minutiae remain.
     """
     if minutiae is not None:
-        t = read_template(bytes(minutiae), minutiae_format, **hints)
+        data = bytes(minutiae)
+        if minutiae_format in (None, "ansi-nist") and data.startswith(b"1.001:"):
+            return check_minutiae(_from_transaction(data), "the examiner's minutiae")
+        t = read_template(data, minutiae_format, **hints)
         return check_minutiae(t, "the examiner's minutiae")
     if image is None:
         raise ValueError("a mark needs an image or examiner minutiae")

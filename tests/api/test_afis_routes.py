@@ -83,3 +83,26 @@ def test_afis_bad_input_4xx_nothing_stored(client, fvc_dir, fvc_template):
     r = client.post("/afis/search/print", data={"positions": "1"}, files=[("images", _img(fvc_dir, "101_2"))])
     assert [c["reference"] for c in r.json()["candidates"]] == ["TP-1"]
     assert health["generations"]["fingerprint"] == 1, health
+
+
+def test_afis_transaction_import_export_and_corrupt(client, fvc_dir, fvc_template):
+    from biomatch.extractors.imageio import load_grey
+    from biomatch.index.fingerprint.ansinist import read_transaction, write_transaction
+
+    raw = write_transaction(tcn="TP-AN2", fingers={6: (load_grey(fvc_dir / SET / "106_1.tif"), 500)})
+    r = client.post("/afis/tenprints/transaction", data={"agency": "FR"},
+                    files={"transaction": ("t.an2", raw, "application/octet-stream")})
+    assert r.status_code == 201, r.text
+    rid = r.json()["record_id"]
+    r = client.post("/afis/tenprints/transaction", data={"agency": "FR", "reference": "TP-BAD"},
+                    files={"transaction": ("t.an2", raw[:200], "application/octet-stream")})
+    assert r.status_code == 422 and "not a readable ANSI/NIST-ITL" in r.json()["detail"]
+    r = client.post("/afis/search/print", data={"positions": "6"}, files=[("images", _img(fvc_dir, "106_2"))])
+    assert [c["reference"] for c in r.json()["candidates"]] == ["TP-AN2"]
+    out = client.get(f"/afis/records/{rid}/type9")
+    assert out.status_code == 200
+    tx = read_transaction(out.content)
+    assert tx.tcn == "TP-AN2" and tx.minutiae[0][1] == 6 and len(tx.minutiae[0][2]) >= 6
+    # the exported Type-9 searches as a mark (examiner minutiae as ANSI/NIST)
+    r = client.post("/afis/search/mark", files={"minutiae": ("m.an2", out.content, "application/octet-stream")})
+    assert r.status_code == 200 and r.json()["candidates"][0]["reference"] == "TP-AN2"

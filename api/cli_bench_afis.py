@@ -1,0 +1,25 @@
+"""``biomatch bench afis``: FVC identification, simulated marks and a scale run of the AFIS index."""
+from __future__ import annotations
+
+__all__ = ["register_bench"]
+
+
+def register_bench(cmds) -> None:
+    p = cmds.add_parser("afis", help="AFIS 1:N: rank-1/20, FNIR at FPIR 1%%, marks, scale latency and memory")
+    p.add_argument("--data", help="folder of FVC set folders (default $BIOMATCH_DATA/fingerprints)")
+    p.add_argument("--scale", type=int, default=10_000, help="fingers in the scale gallery (0: skip)")
+    p.add_argument("--scale-probes", type=int, default=50)
+    p.add_argument("--json", required=True, metavar="OUT.json")
+    p.set_defaults(func=_run)
+
+
+def _run(args) -> int:
+    from ..benchmarks.afis import format_table, run_afis, write_report
+
+    if args.scale < 0:
+        raise ValueError("--scale must be >= 0")
+    report = run_afis(args.data, scale=args.scale, scale_probes=args.scale_probes)
+    print(format_table(report))
+    write_report(report, args.json)
+    print(f"report written to {args.json}")
+    return 0

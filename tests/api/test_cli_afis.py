@@ -1,0 +1,48 @@
+"""``biomatch afis``: enrol, search, mark (with --case), verify, import; errors exit 2 and store nothing."""
+import json
+
+import pytest
+
+from biomatch.api.cli import main
+from biomatch.api.settings import get_settings
+
+SET = "fvc2002_db1_b"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, fvc_dir):
+    monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BIOMATCH_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_afis_cli_end_to_end(home, fvc_dir, capsys):
+    img = lambda k: str(fvc_dir / SET / f"{k}.tif")  # noqa: E731
+    assert main(["afis", "enrol", f"1={img('101_1')}", f"2={img('102_1')}", "--ref", "TP-1", "--agency", "FR"]) == 0
+    assert "record_id: 1" in capsys.readouterr().out
+    assert main(["afis", "search", f"2={img('102_2')}", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["candidates"][0]["reference"] == "TP-1" and out["candidates"][0]["position"] == 2
+    assert main(["afis", "mark", img("101_3"), "--case", "C-1", "--agency", "UK",
+                 "--roi", "[[50,50],[330,50],[330,330],[50,330]]"]) == 0
+    out = capsys.readouterr().out
+    assert "mark id: 1" in out and "TP-1" in out.splitlines()[5] and "right thumb" in out.splitlines()[5]
+    assert main(["afis", "verify", img("103_1"), img("103_2")]) == 0
+    assert "strength" in capsys.readouterr().out
+
+    from biomatch.extractors.imageio import load_grey
+    from biomatch.index.fingerprint.ansinist import write_transaction
+
+    an2 = home / "t.an2"
+    an2.write_bytes(write_transaction(tcn="TP-2", fingers={3: (load_grey(img("103_1")), 500)}))
+    assert main(["afis", "import", str(an2), "--agency", "DE"]) == 0
+    assert "reference: TP-2" in capsys.readouterr().out
+    # bad input: exit 2 with a message, nothing stored
+    assert main(["afis", "enrol", f"11={img('104_1')}", "--ref", "TP-3", "--agency", "FR"]) == 2
+    assert "unknown finger position 11" in capsys.readouterr().err
+    assert main(["afis", "enrol", f"4={img('104_1')}", "--ref", "TP-1", "--agency", "FR"]) == 2
+    assert "TP-1" in capsys.readouterr().err
+    assert main(["afis", "search", f"4={img('104_2')}", "--json"]) == 0
+    assert all(c["reference"] != "TP-3" for c in json.loads(capsys.readouterr().out)["candidates"])

@@ -66,6 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if effective.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(effective.cors_origins),
                            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"], allow_headers=["*"])
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=effective.max_upload_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost of ours: on 413s too
     return app

@@ -5,7 +5,7 @@ import json
 
 from .problems import PROBLEM_JSON
 
-__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware"]
+__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware", "security_headers"]
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -80,6 +80,12 @@ class BodyLimitMiddleware:
 
 #: Interactive API docs load their own scripts and styles, so they get no CSP.
 _DOC_PATHS = ("/docs", "/redoc")
+
+
+def security_headers(path: str) -> dict[str, str]:
+    """The security headers for a response to ``path``."""
+    docs = path.startswith(_DOC_PATHS)
+    return {k.decode(): v.decode() for k, v in _SECURITY_HEADERS if not (docs and k == b"content-security-policy")}
 
 
 class SecurityHeadersMiddleware:

@@ -55,8 +55,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-        return problem(exc.status_code, detail, instance=request.url.path, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if isinstance(exc.detail, str):
+            return problem(exc.status_code, exc.detail, instance=request.url.path, headers=headers)
+        return problem(exc.status_code, HTTPStatus(exc.status_code).phrase, instance=request.url.path,
+                       headers=headers, errors=exc.detail)
 
     @app.exception_handler(DuplicateRefError)
     async def _duplicate(request: Request, exc: DuplicateRefError):
@@ -72,5 +75,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
+        from .middleware import security_headers
+
         _log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "internal error; the server log has the details", instance=request.url.path)
+        # Sent by Starlette's outermost error middleware, past ours: add the security headers here.
+        return problem(500, "internal error; the server log has the details", instance=request.url.path,
+                       headers=security_headers(request.url.path))

@@ -39,6 +39,10 @@ def _app_with_probe_routes(settings):
     def teapot() -> dict:
         raise HTTPException(418, "short and stout")
 
+    @router.get("/structured")
+    def structured() -> dict:
+        raise HTTPException(409, detail={"conflict": "N-1"})
+
     @router.get("/limits")
     def limits(s: SettingsDep) -> dict:
         return {"max_upload_bytes": s.max_upload_bytes}
@@ -85,12 +89,14 @@ def test_store_and_errors_as_problem_json(settings):
     assert not_json.status_code == 400 and not_json.headers["content-type"] == "application/problem+json"
 
     boom = client.get("/probe/boom")
-    assert boom.status_code == 500
+    assert boom.status_code == 500 and boom.headers["x-content-type-options"] == "nosniff"
     assert "secret" not in boom.text and "Traceback" not in boom.text
     assert boom.json()["detail"].startswith("internal error")
 
     teapot = client.get("/probe/teapot")
     assert teapot.status_code == 418 and teapot.json()["detail"] == "short and stout"
+    structured = client.get("/probe/structured")
+    assert structured.status_code == 409 and structured.json()["errors"] == {"conflict": "N-1"}
     nowhere = client.get("/nowhere")
     assert nowhere.status_code == 404 and nowhere.headers["content-type"] == "application/problem+json"
 
@@ -100,6 +106,7 @@ def test_body_limit(settings):
     assert client.post("/probe/upload", content=b"x" * 1000).json() == {"n": 1000}
     r = client.post("/probe/upload", content=b"x" * 1001)
     assert r.status_code == 413 and r.json()["detail"] == "request body exceeds the limit of 1000 bytes"
+    assert r.headers["content-type"] == "application/problem+json" and r.headers["x-frame-options"] == "DENY"
 
     def chunks():  # no Content-Length: counted while streaming
         for _ in range(5):

@@ -6,10 +6,10 @@ derived indexes honest, and how a modality plugs in.
 from .errors import DuplicateRefError, NotFoundError, SchemaVersionError, StoreError
 from .models import AuditEntry, DnaProfile, Face, Fingerprint, Mark, Notification, Record, TemplateRow
 from .schema import IMPRESSIONS, INDEX_KINDS, MARK_STATUSES, MODALITIES, SCHEMA_VERSION
-from .store import Store, sha256_hex
+from .store import Store, Transaction, sha256_hex
 
 __all__ = [
-    "Store", "sha256_hex",
+    "Store", "Transaction", "sha256_hex",
     "StoreError", "DuplicateRefError", "NotFoundError", "SchemaVersionError",
     "Record", "Fingerprint", "Face", "DnaProfile", "Mark", "Notification", "AuditEntry", "TemplateRow",
     "MODALITIES", "INDEX_KINDS", "IMPRESSIONS", "MARK_STATUSES", "SCHEMA_VERSION",

@@ -28,7 +28,7 @@ from .engine import biomatch_home, default_url, make_engines
 from .errors import StoreError
 from .schema import INDEX_KINDS, SCHEMA_VERSION, meta, metadata
 
-__all__ = ["Store"]
+__all__ = ["Store", "Transaction"]
 
 _GENESIS = "0" * 64
 # Key for PostgreSQL's advisory lock around schema creation (two servers starting at once).
@@ -36,9 +36,22 @@ _SCHEMA_LOCK_KEY = 0x6269_6F6D_6174_6368 & 0x7FFF_FFFF_FFFF_FFFF
 
 
 @dataclass
-class _Tx:
+class Transaction:
+    """Handle of a store transaction, as ``with store.transaction() as tx`` gives it.
+
+    Attributes
+    ----------
+    generations : dict of str to int
+        Filled at commit: for every index kind this transaction changed, the
+        generation it committed. The generation just before it is that minus
+        one, so an in-memory index known to be at ``generations[kind] - 1``
+        is exactly at ``generations[kind]`` once this transaction's change is
+        applied to it; any other value means another writer came in between.
+    """
+
     conn: Connection
     dirty: set[str] = field(default_factory=set)
+    generations: dict[str, int] = field(default_factory=dict)
 
 
 class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
@@ -58,7 +71,7 @@ class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
     def __init__(self, write: Engine, read: Engine, *, home: Path):
         self._write, self._read = write, read
         self._home = home
-        self._tx: contextvars.ContextVar[_Tx | None] = contextvars.ContextVar(f"biomatch_store_tx_{id(self)}", default=None)
+        self._tx: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(f"biomatch_store_tx_{id(self)}", default=None)
         self.url = write.url.render_as_string(hide_password=True)
         self.backend = write.dialect.name
         self._instance_id = self._init_schema()
@@ -129,30 +142,41 @@ class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
         """Group writes into one all-or-nothing transaction.
 
         Every store write inside the block joins it; an exception rolls all of
-        them back. Nested blocks become savepoints. Generation counters of the
-        index kinds touched are bumped once, just before the commit.
+        them back. Nested blocks become savepoints (and yield the outer
+        handle). Generation counters of the index kinds touched are bumped
+        once, just before the commit.
+
+        Yields
+        ------
+        Transaction
+            Its ``generations`` tell, after the block, which generation each
+            changed index kind committed (see :class:`Transaction`).
 
         Examples
         --------
-        >>> with store.transaction():                          # doctest: +SKIP
+        >>> with store.transaction() as tx:                    # doctest: +SKIP
         ...     rid = store.add_record("fingerprint", "TP-1", "FR")
-        ...     for pos, tpl in templates.items():
-        ...         store.add_fingerprint(rid, pos, "rolled", tpl, 1, None)
+        ...     store.add_fingerprints(rid, fingers)
+        >>> if tx.generations["fingerprint"] - 1 == index.generation:   # doctest: +SKIP
+        ...     index.add(...)                                 # nobody else wrote in between
+        ...     index.generation = tx.generations["fingerprint"]
+        ... else:
+        ...     index = rebuild(store)
         """
         outer = self._tx.get()
         if outer is not None:
             with outer.conn.begin_nested():
-                yield self
+                yield outer
             return
         with self._write.begin() as conn:
-            tx = _Tx(conn)
+            tx = Transaction(conn)
             token = self._tx.set(tx)
             try:
-                yield self
-                for kind in sorted(tx.dirty):
-                    self._bump(conn, kind)
+                yield tx
+                bumped = {kind: self._bump(conn, kind) for kind in sorted(tx.dirty)}
             finally:
                 self._tx.reset(token)
+        tx.generations.update(bumped)  # only once committed
 
     @contextlib.contextmanager
     def _writing(self, *dirty: str):
@@ -192,11 +216,11 @@ class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin):
         with self._reading() as conn:
             return int(conn.execute(select(meta.c.value).where(meta.c.key == f"generation.{kind}")).scalar_one())
 
-    def _bump(self, conn: Connection, kind: str) -> None:
-        conn.execute(
+    def _bump(self, conn: Connection, kind: str) -> int:
+        return int(conn.execute(
             update(meta).where(meta.c.key == f"generation.{kind}")
-            .values(value=cast(cast(meta.c.value, Integer) + 1, Text))
-        )
+            .values(value=cast(cast(meta.c.value, Integer) + 1, Text)).returning(meta.c.value)
+        ).scalar_one())
 
     # -- schema ---------------------------------------------------------------
     def _init_schema(self) -> str:

@@ -185,3 +185,27 @@ def test_reopening_restores_the_append_only_guard(db_url, tmp_path):
             with engine.begin() as conn:
                 conn.execute(update(audit).values(actor="mallory"))
         engine.dispose()
+
+
+def test_transaction_reports_the_generations_it_committed(store, db_url, tmp_path):
+    with store.transaction() as tx:
+        rid = store.add_record("face", "N-1", "FR")
+        with store.transaction() as inner:
+            store.add_face(rid, b"e", "sface", 1)
+            store.add_mark("C-1", "FR", b"m", 1)
+        assert inner is tx and tx.generations == {}  # filled only at commit
+    assert tx.generations == {"face": 1, "mark": 1}
+    with store.transaction() as nothing:
+        store.get_record(rid)
+    assert nothing.generations == {}
+    # Another writer (a second store on the same database) between two of ours shows as a gap.
+    with Store.open(db_url, home=tmp_path / "other") as other:
+        other.add_face(rid, b"f", "sface", 1)
+    with store.transaction() as tx2:
+        store.add_face(rid, b"g", "sface", 1)
+    assert tx2.generations["face"] - 1 != tx.generations["face"]
+    with pytest.raises(ValueError):
+        with store.transaction() as failed:
+            store.add_face(rid, b"h", "sface", 1)
+            store.add_face(rid, b"", "sface", 1)
+    assert failed.generations == {} and store.generation("face") == tx2.generations["face"]

@@ -230,8 +230,8 @@ def test_ids_beyond_32_bits(store):
     from biomatch.index.store.schema import records
 
     now = datetime.now(timezone.utc)
-    with store.transaction() as s:
-        conn = s._tx.get().conn
+    with store.transaction() as tx:
+        conn = tx.conn
         conn.execute(insert(records).values(id=2**40, modality="face", external_ref="BIG", owner_agency="FR",
                                             restricted=False, created_at=now, updated_at=now))
     face = store.add_face(2**40, b"e", "sface", 1)

@@ -101,10 +101,10 @@ def format_candidates(cands, threshold: float) -> str:
     from biomatch.index.fingerprint import POSITIONS
 
     lines = [f"lights-out threshold {threshold:.4f} (score); * = hit",
-             f"{'rank':>4}  {'kind':6} {'reference':20} {'agency':8} {'finger':14} {'score':>7} {'strength':>8} {'pairs':>5}"]
+             f"{'rank':>4}  {'kind':6} {'reference':28} {'agency':8} {'finger':14} {'score':>7} {'strength':>8} {'pairs':>5}"]
     for c in cands:
         finger = POSITIONS.get(c.position, "unknown")
-        lines.append(f"{c.rank:4d}{'*' if c.hit else ' '} {c.kind:6} {c.reference[:20]:20} {c.owner_agency[:8]:8} "
+        lines.append(f"{c.rank:4d}{'*' if c.hit else ' '} {c.kind:6} {c.reference[:28]:28} {c.owner_agency[:8]:8} "
                      f"{finger:14} {c.score:7.4f} {('>=' if c.fmr_is_bound else '') + f'{c.strength:.1f}':>8} "
                      f"{len(c.fingers[0].pairs):5d}")
     if not cands:
@@ -129,7 +129,7 @@ def _enrol(args) -> int:
     with store:
         rid, hits = afis.enrol_tenprint(args.ref, args.agency, fingers, restricted=args.restricted)
         afis.save()
-        _print(args, hits, afis.threshold(max(1, len(afis.marks)))[0],
+        _print(args, hits, afis.threshold(max(1, len(afis.marks)), marks=True)[0],
                {"record_id": rid, "fingers": len(fingers), "reverse search against unsolved marks": len(hits)})
     return 0
 
@@ -184,11 +184,12 @@ def _verify(args) -> int:
 
 def _verify_pair(a, b, args) -> dict:
     from biomatch.matcher.fingerprint import match
+    from biomatch.index.fingerprint.decision import mark_calibration
     from biomatch.matcher.fingerprint.calibration import default_calibration
     from biomatch.matcher.fingerprint.params import ANY_ROTATION_PARAMS, DEFAULT_MATCHER_PARAMS
 
     r = match(a, b, ANY_ROTATION_PARAMS if args.any_rotation else DEFAULT_MATCHER_PARAMS)
-    st = default_calibration().strength(r.score)
+    st = (mark_calibration() if args.any_rotation else default_calibration()).strength(r.score)
     return {"score": r.score, "fmr": st.fmr, "fmr_is_bound": st.fmr_is_bound, "strength": st.strength,
             "pairs": r.pairs.tolist()}
 
@@ -202,6 +203,6 @@ def _import(args) -> int:
         rid, hits = afis.import_transaction(data, args.agency, reference=args.ref)
         afis.save()
         rec = store.get_record(rid)
-        _print(args, hits, afis.threshold(max(1, len(afis.marks)))[0],
+        _print(args, hits, afis.threshold(max(1, len(afis.marks)), marks=True)[0],
                {"record_id": rid, "reference": rec.external_ref, "fingers": len(store.get_fingerprints(rid))})
     return 0

@@ -8,6 +8,7 @@ DEMO_PARTS = (
     ("fingerprint", "biomatch.api.demo_fingerprint"),
     ("dna", "biomatch.api.demo_dna"),
     ("face", "biomatch.api.demo_face"),
+    ("afis", "biomatch.api.demo_afis"),
 )
 
 

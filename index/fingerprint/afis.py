@@ -22,7 +22,7 @@ from biomatch.matcher.fingerprint.calibration import default_calibration
 from biomatch.matcher.fingerprint.params import ANY_ROTATION_PARAMS, DEFAULT_MATCHER_PARAMS
 from biomatch.extractors.fingerprint.template import TEMPLATE_VERSION
 
-from .decision import DEFAULT_FPIR, search_threshold
+from .decision import DEFAULT_FPIR, mark_calibration, search_threshold
 from .gallery import FingerIndex, _with_params
 from .marks import check_minutiae
 from .persist import load_index, save_index
@@ -80,7 +80,8 @@ class Afis:
         self.store, self.fingers, self.marks = store, fingers, marks
         self._gen = dict(generations)
         self._lock = threading.RLock()
-        self.calibration = default_calibration()
+        self.calibration = default_calibration()  # prints, default rotation bound
+        self.mark_calibration = mark_calibration()  # marks or mark files: partial, any rotation
 
     # ------------------------------------------------------------------ set-up
     @classmethod
@@ -204,12 +205,17 @@ class Afis:
             self._gen["mark"] = self.store.generation("mark")
 
     # ------------------------------------------------------------------ search
-    def threshold(self, comparisons: int, fpir: float = DEFAULT_FPIR) -> tuple[float, bool]:
-        """Lights-out score threshold at ``fpir`` for this many comparisons (see :mod:`.decision`)."""
-        return search_threshold(comparisons, fpir)
+    def threshold(self, comparisons: int, fpir: float = DEFAULT_FPIR, *, marks: bool = False) -> tuple[float, bool]:
+        """Lights-out score threshold at ``fpir`` for this many comparisons (see :mod:`.decision`).
+
+        ``marks``: for comparisons involving a mark (read through the mark calibration).
+        """
+        return search_threshold(comparisons, fpir, self.mark_calibration if marks else self.calibration)
 
     def _finger(self, position, row_id, score, probe, candidate, params) -> FingerScore:
-        st = self.calibration.strength(score)
+        cal = self.mark_calibration if params.max_direction_diff_rad != DEFAULT_MATCHER_PARAMS.max_direction_diff_rad \
+            else self.calibration
+        st = cal.strength(score)
         pairs = match(_with_params(probe, params), _with_params(candidate, params), params).pairs.tolist()
         return FingerScore(int(position), int(row_id), float(score), st.fmr, st.fmr_is_bound, st.strength, pairs)
 
@@ -263,7 +269,7 @@ class Afis:
         pm = prepare(check_minutiae(mark)) if isinstance(mark, FingerprintTemplate) else mark
         positions = None if position_hint is None else [_check_position(p) for p in np.atleast_1d(position_hint)]
         hits, eligible = self.fingers.search(pm, positions=positions, matcher_params=ANY_ROTATION_PARAMS)
-        thr, _ = self.threshold(eligible, fpir)
+        thr, _ = self.threshold(eligible, fpir, marks=True)
         return self._finger_candidates(hits, pm, top, thr, requester), thr
 
     def _finger_candidates(self, hits, probe, top, thr, requester) -> list[Candidate]:
@@ -293,7 +299,7 @@ class Afis:
             for h in hits:
                 if h.row_id != exclude and (h.row_id not in best or h.score > best[h.row_id][1]):
                     best[h.row_id] = (p, h.score)
-        thr, _ = self.threshold(comparisons, fpir)
+        thr, _ = self.threshold(comparisons, fpir, marks=True)
         out = []
         for mid, (p, s) in sorted(best.items(), key=lambda kv: -kv[1][1])[:top]:
             try:
@@ -345,7 +351,7 @@ class Afis:
         """1:1 comparison with score, calibrated strength and paired minutiae."""
         params = ANY_ROTATION_PARAMS if any_rotation else DEFAULT_MATCHER_PARAMS
         r = match(a.validate(), b.validate(), params)
-        st = self.calibration.strength(r.score)
+        st = (self.mark_calibration if any_rotation else self.calibration).strength(r.score)
         return {"score": r.score, "fmr": st.fmr, "fmr_is_bound": st.fmr_is_bound, "strength": st.strength,
                 "pairs": r.pairs.tolist()}
 

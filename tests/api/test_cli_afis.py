@@ -46,3 +46,19 @@ def test_afis_cli_end_to_end(home, fvc_dir, capsys):
     assert "TP-1" in capsys.readouterr().err
     assert main(["afis", "search", f"4={img('104_2')}", "--json"]) == 0
     assert all(c["reference"] != "TP-3" for c in json.loads(capsys.readouterr().out)["candidates"])
+
+
+def test_afis_demo_runs_every_step(home, capsys):
+    from argparse import Namespace
+
+    from biomatch.api.demo_afis import run_demo
+
+    run_demo(Namespace(data=None))
+    out = capsys.readouterr().out
+    for step in ("1. enrolled 6 tenprint records (60 fingers)", "2. registered", "3a. print search",
+                 "3b. mark search", "4. FR enrols", "notifications for UK:"):
+        assert step in out, out
+    lines = out.splitlines()
+    first = lines[lines.index(next(l for l in lines if l.startswith("3a."))) + 3]
+    assert "TP-fvc2002_db1_b" in first and "*" in first.split()[0]
+    assert int(out.split("notifications for UK: ")[1].split()[0]) >= 1

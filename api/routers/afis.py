@@ -286,6 +286,16 @@ def notifications(agency: str, store: StoreDep, unread_only: bool = False, after
             for n in store.list_notifications(agency, unread_only=unread_only, after_id=after_id, limit=limit)]
 
 
+class WebhookIn(BaseModel):
+    url: str | None
+
+
+@router.put("/webhooks/{agency}", summary="Set or remove (url null) an agency's notification webhook")
+def set_webhook(agency: str, body: WebhookIn, store: StoreDep) -> dict:
+    store.set_webhook(agency, body.url)
+    return {"agency": agency, "url": store.get_webhook(agency)}
+
+
 @router.delete("/records/{record_id}", summary="Delete a tenprint record and its fingers")
 def delete_record(record_id: int, afis: AfisDep) -> dict:
     return {"record_id": record_id, "fingers_removed": afis.delete_record(record_id)}

@@ -26,6 +26,7 @@ from .decision import DEFAULT_FPIR, mark_calibration, search_threshold
 from .gallery import FingerIndex, _with_params
 from .marks import check_minutiae
 from .persist import load_index, save_index
+from .webhooks import WebhookSender
 
 __all__ = ["Afis", "Candidate", "FingerScore", "POSITIONS"]
 
@@ -82,6 +83,8 @@ class Afis:
         self._lock = threading.RLock()
         self.calibration = default_calibration()  # prints, default rotation bound
         self.mark_calibration = mark_calibration()  # marks or mark files: partial, any rotation
+        self.webhooks = WebhookSender()
+        self.deliveries: list = []  # futures of webhook deliveries (for tests and shutdown)
 
     # ------------------------------------------------------------------ set-up
     @classmethod
@@ -118,6 +121,7 @@ class Afis:
 
     def close(self) -> None:
         self.save()
+        self.webhooks.close()
 
     # ------------------------------------------------------------------ writes
     def enrol_tenprint(self, reference: str, agency: str, fingers: dict, *, impression: str = "rolled",
@@ -345,7 +349,13 @@ class Afis:
                    "subject": None if subject is None else {"kind": subject[0], "id": subject[1],
                                                             "reference": subject[2]},
                    "your_item": {"kind": c.kind, "id": c.id, "reference": c.reference}}
-        self.store.add_notification(c.owner_agency, kind, c.kind, c.id, payload)
+        nid = self.store.add_notification(c.owner_agency, kind, c.kind, c.id, payload)
+        url = self.store.get_webhook(c.owner_agency)
+        if url:
+            self.deliveries = [f for f in self.deliveries if not f.done()]
+            self.deliveries.append(self.webhooks.send(url, {"id": nid, "agency": c.owner_agency, "kind": kind,
+                                                            "subject_type": c.kind, "subject_id": c.id,
+                                                            "payload": payload}))
 
     def verify(self, a: FingerprintTemplate, b: FingerprintTemplate, *, any_rotation: bool = False) -> dict:
         """1:1 comparison with score, calibrated strength and paired minutiae."""

@@ -79,6 +79,9 @@ def test_afis_bad_input_4xx_nothing_stored(client, fvc_dir, fvc_template):
                     files={"minutiae": ("m.json", three, "application/json")})
     assert r.status_code == 422 and "3 usable minutiae; at least 6" in r.json()["detail"]
     assert client.get("/afis/marks").json() == []
+    assert client.put("/afis/webhooks/FR", json={"url": "ftp://example.org/x"}).status_code == 422
+    r = client.put("/afis/webhooks/FR", json={"url": "http://127.0.0.1:9/hits"})
+    assert r.status_code == 200 and r.json()["url"] == "http://127.0.0.1:9/hits"
     health = client.get("/health").json()
     r = client.post("/afis/search/print", data={"positions": "1"}, files=[("images", _img(fvc_dir, "101_2"))])
     assert [c["reference"] for c in r.json()["candidates"]] == ["TP-1"]

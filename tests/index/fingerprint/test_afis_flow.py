@@ -95,3 +95,36 @@ def test_index_shortlist_keeps_mates(fvc_template):
     for i, f in enumerate(range(101, 106)):
         hits, eligible = idx.search(prepare(fvc_template(SET, f"{f}_2")), shortlist=3)
         assert eligible == 10 and len(hits) == 3 and hits[0].row_id == i
+
+
+def test_reverse_search_hit_is_posted_to_the_owner_webhook(store, fvc_template):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    got = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        store.set_webhook("UK", f"http://127.0.0.1:{server.server_port}/hits")
+        afis = Afis.open(store)
+        mid, _ = afis.add_mark("CASE-W", "UK", rotated_window(fvc_template(SET, "102_4")))
+        afis.enrol_tenprint("TP-W", "FR", {2: fvc_template(SET, "102_1")})
+        assert [f.result(timeout=10) for f in afis.deliveries] == [True]
+        afis.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert got[0]["agency"] == "UK" and got[0]["subject_id"] == mid
+    assert got[0]["payload"]["subject"]["reference"] == "TP-W"

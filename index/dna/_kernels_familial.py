@@ -137,30 +137,60 @@ def ki_tables(loci, pair, g, pop, n_codes, k0, k1, k2, offsets, out):
 
 @njit(cache=True, nogil=True)
 def familial_narrow_range(codes, pair16, cats, agencies, start, stop, cat_ok, agency_ok, loci, pair, g, k0, k1, k2,
-                          tables, offsets, limits, min_ki, block, out_score, out_idx):
+                          tables, offsets, limits, bound, first_check, min_ki, block, out_score, out_idx):
     """:func:`familial_range` for narrow shards, locus-major over blocks of profiles.
 
     The first population's KI product is accumulated one locus column at a
     time from the per-genotype tables of :func:`ki_tables` (one load and one
-    multiply per profile and locus, the same values as :func:`ki_product`);
-    only profiles that could enter the top-k are scored for the other
-    populations.
+    multiply per profile and locus, the same values as :func:`ki_product`).
+    ``bound[t]`` bounds the product of the loci after ``t`` (the loci come
+    largest maximum first), so a profile whose product so far times the bound
+    cannot beat the chunk's current k-th score, or reach ``min_ki``, is
+    dropped, from locus ``first_check`` on (``len(loci)``: never), in the same
+    pass as the multiplication. Only the profiles left are scored for the
+    other populations.
     """
     k_top = out_score.shape[0]
     n_pops = g.shape[0]
+    n_loci = loci.shape[0]
     acc = np.empty(block)
+    alive = np.empty(block, np.int64)
     filled = 0
     worst = -1.0
     for b0 in range(start, stop, block):
         m = min(stop, b0 + block) - b0
         acc[:m] = 1.0
-        for t in range(loci.shape[0]):
+        n_alive = m
+        for j in range(m):
+            alive[j] = j
+        for t in range(n_loci):
             k = loci[t]
             base = offsets[t]
             limit = limits[t]
-            for j in range(m):
-                acc[j] *= tables[base + min(np.int64(pair16[k, b0 + j]), limit)]
-        for j in range(m):
+            if t >= first_check and (filled == k_top or min_ki > 0.0):
+                # Multiply and keep only the profiles that can still qualify, in one pass.
+                factor = bound[t]
+                full = filled == k_top
+                kept = 0
+                for jj in range(n_alive):
+                    j = alive[jj]
+                    v = acc[j] * tables[base + min(np.int64(pair16[k, b0 + j]), limit)]
+                    acc[j] = v
+                    best = v * factor
+                    alive[kept] = j
+                    kept += best >= min_ki and (not full or best > worst)
+                n_alive = kept
+                if n_alive == 0:
+                    break
+            elif n_alive == m:
+                for j in range(m):
+                    acc[j] *= tables[base + min(np.int64(pair16[k, b0 + j]), limit)]
+            else:
+                for jj in range(n_alive):
+                    j = alive[jj]
+                    acc[j] *= tables[base + min(np.int64(pair16[k, b0 + j]), limit)]
+        for jj in range(n_alive):
+            j = alive[jj]
             s = acc[j]
             i = b0 + j
             if s < min_ki or (filled == k_top and s <= worst):
@@ -183,14 +213,14 @@ def familial_narrow_range(codes, pair16, cats, agencies, start, stop, cat_ok, ag
 
 @njit(cache=True, nogil=True, parallel=True)
 def familial_narrow_scan(codes, pair16, cats, agencies, n, cat_ok, agency_ok, loci, pair, g, k0, k1, k2, tables,
-                         offsets, limits, min_ki, n_chunks, block, out_score, out_idx, counts):
+                         offsets, limits, bound, first_check, min_ki, n_chunks, block, out_score, out_idx, counts):
     """Exact top-k per chunk of a narrow shard, in parallel (the caller merges the chunks)."""
     step = (n + n_chunks - 1) // n_chunks
     for c in prange(n_chunks):
         start = min(n, c * step)
         stop = min(n, start + step)
         counts[c] = familial_narrow_range(codes, pair16, cats, agencies, start, stop, cat_ok, agency_ok, loci, pair,
-                                          g, k0, k1, k2, tables, offsets, limits, min_ki, block,
+                                          g, k0, k1, k2, tables, offsets, limits, bound, first_check, min_ki, block,
                                           out_score[c], out_idx[c])
 
 

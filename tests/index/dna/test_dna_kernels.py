@@ -116,9 +116,11 @@ def test_familial_kernel_matches_reference_random(tables, relationship):
         counts = np.zeros(n_chunks, np.int64)
         if narrow_kernel:
             codes, pair16, cats, agencies = sh.kernel_arrays()
-            tables, offsets, limits = ki_lookup(fp, _n_codes(index))
+            tables, offsets, limits, bound = ki_lookup(fp, _n_codes(index))
+            first_check = 0 if n_chunks == 7 else len(fp.loci)  # with and without pruning
             K.familial_narrow_scan(codes, pair16, cats, agencies, sh.n, cat_ok, agency_ok, fp.loci, fp.pair, fp.g,
-                                   *fp.k, tables, offsets, limits, min_ki, n_chunks, 300, scores, idx, counts)
+                                   *fp.k, tables, offsets, limits, bound, first_check, min_ki, n_chunks, 300, scores,
+                                   idx, counts)
         else:
             K.familial_scan(sh.codes, sh.cats, sh.agencies, cat_ok, agency_ok, fp.loci, fp.pair, fp.g, *fp.k,
                             min_ki, n_chunks, scores, idx, counts)

@@ -88,7 +88,7 @@ def test_ki_tables(setting, relationship):
     pops = load_population_tables(DNA / "str_allele_frequencies.csv", "NIST1036")
     for probe in (probes[0], probes[1], probes[4]):
         fp = prepare_familial(index, probe, pops, relationship)
-        tables, offsets, limits = ki_lookup(fp, _n_codes(index))
+        tables, offsets, limits, _ = ki_lookup(fp, _n_codes(index))
         for t, k in enumerate(fp.loci[:4]):
             shard, v = all_pairs(index, k)
             n = shard.shape[1]

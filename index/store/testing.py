@@ -36,39 +36,78 @@ def postgres_unavailable(reason: str):
     pytest.skip(f"PostgreSQL backend not tested: {reason}")
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    """Start a throw-away PostgreSQL server; yield its ``postgresql://`` URI (unix socket).
+class _Shared:
+    """One server and one database per test process, however many modules import the fixtures.
 
-    The data folder is a fresh ``/tmp/biomatch-pgdata-*``, not under pytest's
-    ``tmp_path``: as root, pgserver runs the server as a ``pgserver`` user,
-    and another pytest session on the machine resets pytest's temporary root
-    to mode 0700, which would cut the server off from its files.
+    A module that imports these fixtures gets its own copy of each fixture
+    definition, so without sharing every such module would start a server.
     """
+
+    users = 0
+    server = None
+    pgdata: Path | None = None
+    uri: str | None = None
+    database: tuple[str, str] | None = None
+    error: str | None = None
+
+
+def _start_server() -> None:
     try:
         with warnings.catch_warnings():
             # platformdirs warns at import when XDG_RUNTIME_DIR is unset.
             warnings.simplefilter("ignore")
             import pgserver
     except ImportError as exc:
-        postgres_unavailable(f"the pgserver package is not installed ({exc}); pip install -e '.[test]'")
+        _Shared.error = f"the pgserver package is not installed ({exc}); pip install -e '.[test]'"
+        return
     pgdata = Path(tempfile.mkdtemp(prefix="biomatch-pgdata-"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        _throwaway_settings(server.get_uri())
     except Exception as exc:  # the bundled server failed to init or start
         shutil.rmtree(pgdata, ignore_errors=True)
         output = getattr(exc, "stderr", None) or getattr(exc, "output", None) or b""
         if isinstance(output, bytes):
             output = output.decode("utf-8", "replace")
-        postgres_unavailable(f"pgserver could not start a server: {type(exc).__name__}: {exc} {output[-2000:]}".strip())
+        _Shared.error = f"pgserver could not start a server: {type(exc).__name__}: {exc} {output[-2000:]}".strip()
+        return
+    _Shared.server, _Shared.pgdata, _Shared.uri = server, pgdata, server.get_uri()
+
+
+def _release_server() -> None:
+    _Shared.users -= 1
+    if _Shared.users > 0 or _Shared.server is None:
+        return
     try:
-        _throwaway_settings(server.get_uri())
-        yield server.get_uri()
+        if _Shared.database is not None:
+            _drop_database(_Shared.uri, _Shared.database[1])
     finally:
-        server.cleanup()
-        shutil.rmtree(pgdata, ignore_errors=True)
+        _Shared.server.cleanup()
+        shutil.rmtree(_Shared.pgdata, ignore_errors=True)
+        _Shared.server = _Shared.pgdata = _Shared.uri = _Shared.database = None
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """Start (once per process) a throw-away PostgreSQL server; yield its ``postgresql://`` URI.
+
+    The server listens on a unix socket only. Its data folder is a fresh
+    ``/tmp/biomatch-pgdata-*``, not under pytest's ``tmp_path``: as root,
+    pgserver runs the server as a ``pgserver`` user, and another pytest
+    session on the machine resets pytest's temporary root to mode 0700, which
+    would cut the server off from its files.
+    """
+    if _Shared.server is None and _Shared.error is None:
+        _start_server()
+    if _Shared.error is not None:
+        postgres_unavailable(_Shared.error)
+    _Shared.users += 1
+    try:
+        yield _Shared.uri
+    finally:
+        _release_server()
 
 
 def _throwaway_settings(uri: str) -> None:
@@ -122,12 +161,10 @@ def _empty_database(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_database(pg_server):
-    """One PostgreSQL database for the session; ``db_url`` empties it before each test."""
-    url, name = _create_database(pg_server)
-    try:
-        yield url
-    finally:
-        _drop_database(pg_server, name)
+    """One PostgreSQL database for the process (dropped with the server); ``db_url`` empties it per test."""
+    if _Shared.database is None:
+        _Shared.database = _create_database(pg_server)
+    return _Shared.database[0]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from .deps import close_resources, init_app_state, open_store
 from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
-from .problems import install_problem_handlers
+from .problems import PROBLEM_RESPONSES, install_problem_handlers
 from .settings import Settings, get_settings
 
 __all__ = ["create_app", "ROUTERS"]
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         when ``settings.cors_origins`` names origins.
     """
     effective = settings or get_settings()
-    app = FastAPI(title="biomatch", version=API_VERSION, lifespan=_lifespan,
+    app = FastAPI(title="biomatch", version=API_VERSION, lifespan=_lifespan, responses=PROBLEM_RESPONSES,
                   description="Biometric matching for police databases: fingerprints and marks, faces, STR DNA.")
     init_app_state(app, settings)
     install_problem_handlers(app)

@@ -13,18 +13,46 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from biomatch.index.store import DuplicateRefError, NotFoundError
 
-__all__ = ["problem", "install_problem_handlers", "PROBLEM_JSON"]
+__all__ = ["problem", "install_problem_handlers", "PROBLEM_JSON", "Problem", "PROBLEM_RESPONSES"]
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("biomatch.api")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the body of every error response."""
+
+    type: str = Field("about:blank", description="Problem type URI; about:blank means the status says it all.")
+    title: str = Field(description="Short summary: the HTTP status phrase.")
+    status: int = Field(description="HTTP status code.")
+    detail: str = Field(description="What exactly was wrong, in words a user can act on.")
+    instance: str | None = Field(None, description="The request path.")
+    errors: Any = Field(None, description="Per-field details of a validation error, when there are several.")
+
+
+def _doc(description: str) -> dict:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
+
+
+#: Error responses every route can give, for the OpenAPI document (``FastAPI(responses=...)``).
+PROBLEM_RESPONSES = {
+    400: _doc("Malformed request (for example a body that is not JSON)"),
+    404: _doc("No such record, mark or resource"),
+    409: _doc("Conflict: the external reference already exists"),
+    413: _doc("Request body over the upload limit"),
+    422: _doc("Invalid input, with a precise message"),
+    500: _doc("Internal error (details only in the server log)"),
+}
 
 
 def problem(status: int, detail: str, *, instance: str | None = None, headers: dict | None = None,

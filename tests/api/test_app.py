@@ -155,8 +155,13 @@ def test_store_survives_app_restart(settings):
 
 def test_routers_tuple_and_openapi(settings):
     assert ROUTERS[0] == "biomatch.api.routers.system"
-    schema = TestClient(create_app(settings)).get("/openapi.json").json()
+    schema = TestClient(_app_with_probe_routes(settings)).get("/openapi.json").json()
     assert "/health" in schema["paths"]
+    post = schema["paths"]["/probe/records"]["post"]["responses"]
+    for status in ("400", "404", "409", "413", "422", "500"):  # what the handlers really send
+        body = post[status]["content"]["application/problem+json"]["schema"]
+        assert {"type", "title", "status", "detail"} <= set(body["properties"])
+    assert "HTTPValidationError" not in str(schema)
 
 
 def test_security_headers_and_docs_page(settings):

@@ -17,12 +17,14 @@ import numpy as np
 from numba import njit
 
 from ._kernels import compare_cylinders
-from ._pairing import pair_minutiae
+from ._kernels import _wrap
+from ._pairing import orientation_agreement, pair_minutiae
 
 # layout of the parameter vector
 P_MAX_DIR, P_MIN_BITS, P_ITER, P_WEIGHT, P_MU1, P_TAU1, P_MU2, P_TAU2, P_MU3, P_TAU3 = range(10)
 P_SEEDS, P_TOL_PX, P_TOL_SLOPE, P_TOL_RAD, P_MIN_OVERLAP, P_MIN_NP, P_MAX_NP, P_TAU_P, P_MU_P = range(10, 19)
-N_PARAMS = 19
+P_OF_WEIGHT, P_OF_MISSING = 19, 20
+N_PARAMS = 21
 
 
 @njit(cache=False, nogil=True)
@@ -33,8 +35,28 @@ def n_pairs(na, nb, prm):
 
 
 @njit(cache=False, nogil=True)
-def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
-                bits_b, valid_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, prm):
+def finish_score(local, paired, seed_a, seed_b, all_xa, all_ya, all_ta, oa, blocka,
+                 all_xb, all_yb, all_tb, ob, blockb, prm):
+    """Final score from the local score, the pairing score and the orientation-field agreement
+    under the best seed's alignment (``seed_a``, ``seed_b``: rows of the full templates)."""
+    if local <= 0.0 or paired <= 0.0:
+        return 0.0
+    if oa.size == 0 or ob.size == 0:
+        agree = prm[P_OF_MISSING]
+    else:
+        rot = _wrap(all_ta[seed_a] - all_tb[seed_b])
+        agree, count = orientation_agreement(oa, blocka, ob, blockb, all_xa[seed_a], all_ya[seed_a],
+                                             all_xb[seed_b], all_yb[seed_b], rot)
+        if count == 0:
+            agree = 0.0
+    if agree <= 0.0:
+        return 0.0
+    return math.sqrt(local * paired) * agree ** prm[P_OF_WEIGHT]
+
+
+@njit(cache=False, nogil=True)
+def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
+                bits_b, valid_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, ob, prm):
     """Score of one pair and its paired minutiae (rows of the full templates)."""
     na = bits_a.shape[0]
     nb = bits_b.shape[0]
@@ -54,20 +76,26 @@ def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
     for q in range(seeds):
         sa[q] = index_a[pa[q]]
         sb[q] = index_b[pb[q]]
-    paired, qa, qb = pair_minutiae(all_xa, all_ya, all_ta, fga, blocka, all_xb, all_yb, all_tb, fgb, blockb,
-                                   sa, sb, prm[P_TOL_PX], prm[P_TOL_SLOPE], prm[P_TOL_RAD], int(prm[P_MIN_OVERLAP]))
-    return math.sqrt(local * paired), qa, qb
+    paired, qa, qb, best = pair_minutiae(all_xa, all_ya, all_ta, fga, blocka, all_xb, all_yb, all_tb, fgb, blockb,
+                                         sa, sb, prm[P_TOL_PX], prm[P_TOL_SLOPE], prm[P_TOL_RAD],
+                                         int(prm[P_MIN_OVERLAP]))
+    if best < 0:
+        return 0.0, empty, empty
+    value = finish_score(local, paired, sa[best], sb[best], all_xa, all_ya, all_ta, oa, blocka,
+                         all_xb, all_yb, all_tb, ob, blockb, prm)
+    return value, qa, qb
 
 
 @njit(cache=False, nogil=True)
-def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
+def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
                   cyl_off, bits, valid, cells, x, y, t, index, min_off, all_x, all_y, all_t,
-                  fg_off, fg_shape, fg_block, fg_flat, prm):
+                  fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm):
     """Scores of the probe (``*_a``) against every candidate of a concatenated gallery.
 
     Candidate c owns cylinder rows ``cyl_off[c]:cyl_off[c+1]``, minutiae
     rows ``min_off[c]:min_off[c+1]`` and foreground cells
-    ``fg_off[c]:fg_off[c+1]`` of ``fg_flat`` (shape ``fg_shape[c]``).
+    ``fg_off[c]:fg_off[c+1]`` of ``fg_flat`` (shape ``fg_shape[c]``) and
+    orientation blocks ``or_off[c]:or_off[c+1]`` of ``or_flat`` (``or_shape[c]``).
     """
     n = cyl_off.shape[0] - 1
     out = np.zeros(n, np.float64)
@@ -75,10 +103,91 @@ def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya,
         c0, c1 = cyl_off[c], cyl_off[c + 1]
         m0, m1 = min_off[c], min_off[c + 1]
         fg = fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
+        ob = or_flat[or_off[c]:or_off[c + 1]].reshape(or_shape[c, 0], or_shape[c, 1])
         value, _, _ = compare_one(
-            bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka,
+            bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
             bits[c0:c1], valid[c0:c1], cells[c0:c1], x[c0:c1], y[c0:c1], t[c0:c1], index[c0:c1],
-            all_x[m0:m1], all_y[m0:m1], all_t[m0:m1], fg, fg_block[c], prm,
+            all_x[m0:m1], all_y[m0:m1], all_t[m0:m1], fg, fg_block[c], ob, prm,
         )
         out[c] = value
     return out
+
+
+@njit(cache=False, nogil=True)
+def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
+                cyl_off, bits, valid, cells, x, y, t, index, min_off, all_x, all_y, all_t,
+                fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm, k):
+    """The ``k`` best candidates of a concatenated gallery, exactly as :func:`score_gallery` ranks them.
+
+    The final score is ``sqrt(local * paired) * agreement ** w`` with
+    ``paired <= 1`` and ``agreement <= 1``, so ``sqrt(local)`` bounds it. Local scores are computed for every candidate;
+    the pairing stage then runs in decreasing order of local score and stops
+    once the bound falls below the k-th best final score found: the result
+    equals sorting the full :func:`score_gallery` output (ties by index).
+
+    Returns
+    -------
+    ids : (m,) int64, candidate positions, best first (m <= k).
+    scores : (m,) float64, their final scores.
+    paired : int, how many candidates went through the pairing stage.
+    """
+    n = cyl_off.shape[0] - 1
+    seeds_max = int(prm[P_SEEDS])
+    local = np.zeros(n, np.float64)
+    seed_a = np.zeros((n, max(seeds_max, 1)), np.int64)
+    seed_b = np.zeros((n, max(seeds_max, 1)), np.int64)
+    n_seeds = np.zeros(n, np.int64)
+    for c in range(n):
+        c0, c1 = cyl_off[c], cyl_off[c + 1]
+        nb = c1 - c0
+        if bits_a.shape[0] == 0 or nb == 0:
+            continue
+        value, pa, pb = compare_cylinders(
+            bits_a, valid_a, cells_a, xa, ya, ta, bits[c0:c1], valid[c0:c1], cells[c0:c1], x[c0:c1], y[c0:c1],
+            t[c0:c1], prm[P_MAX_DIR], int(prm[P_MIN_BITS]), n_pairs(bits_a.shape[0], nb, prm), int(prm[P_ITER]),
+            prm[P_WEIGHT], prm[P_MU1], prm[P_TAU1], prm[P_MU2], prm[P_TAU2], prm[P_MU3], prm[P_TAU3],
+        )
+        local[c] = value
+        s = min(seeds_max, pa.size)
+        n_seeds[c] = s
+        for q in range(s):
+            seed_a[c, q] = index_a[pa[q]]
+            seed_b[c, q] = index[c0 + pb[q]]  # row of the candidate's own minutiae
+    order = np.argsort(-local, kind="mergesort")
+    best_s = np.full(max(k, 1), -1.0)
+    best_i = np.full(max(k, 1), -1, np.int64)
+    count = 0
+    done = 0
+    for q in range(n):
+        c = order[q]
+        if local[c] <= 0.0:
+            break
+        if count == k and math.sqrt(local[c]) < best_s[k - 1]:
+            break
+        m0, m1 = min_off[c], min_off[c + 1]
+        fg = fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
+        s = n_seeds[c]
+        paired, _, _, best = pair_minutiae(all_xa, all_ya, all_ta, fga, blocka, all_x[m0:m1], all_y[m0:m1],
+                                           all_t[m0:m1], fg, fg_block[c], seed_a[c, :s], seed_b[c, :s],
+                                           prm[P_TOL_PX], prm[P_TOL_SLOPE], prm[P_TOL_RAD], int(prm[P_MIN_OVERLAP]))
+        done += 1
+        value = 0.0
+        if best >= 0:
+            ob = or_flat[or_off[c]:or_off[c + 1]].reshape(or_shape[c, 0], or_shape[c, 1])
+            value = finish_score(local[c], paired, seed_a[c, best], seed_b[c, best], all_xa, all_ya, all_ta, oa,
+                                 blocka, all_x[m0:m1], all_y[m0:m1], all_t[m0:m1], ob, fg_block[c], prm)
+        if value <= 0.0:
+            continue
+        # insert (value, c) into the sorted top list: higher value first, then lower index
+        pos = count if count < k else k
+        while pos > 0 and (best_s[pos - 1] < value or (best_s[pos - 1] == value and best_i[pos - 1] > c)):
+            if pos < k:
+                best_s[pos] = best_s[pos - 1]
+                best_i[pos] = best_i[pos - 1]
+            pos -= 1
+        if pos < k:
+            best_s[pos] = value
+            best_i[pos] = c
+            if count < k:
+                count += 1
+    return best_i[:count].copy(), best_s[:count].copy(), done

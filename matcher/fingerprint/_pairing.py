@@ -40,12 +40,14 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     -------
     best : float, the best pairing score.
     pairs_a, pairs_b : (m,) int64, the pairs of the best alignment, nearest first.
+    seed : int, index into the seeds of the best alignment (-1 if none scored).
     """
     na = xa.shape[0]
     nb = xb.shape[0]
     best = 0.0
     best_a = np.zeros(0, np.int64)
     best_b = np.zeros(0, np.int64)
+    best_seed = -1
     bx = np.empty(nb, np.float64)
     by = np.empty(nb, np.float64)
     cand_d = np.empty(na * nb, np.float64)
@@ -108,6 +110,58 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
         score = (m * m) / (max(inside_a, min_overlap) * max(inside_b, min_overlap))
         if score > best:
             best = score
+            best_seed = s
             best_a = pa[:m].copy()
             best_b = pb[:m].copy()
-    return best, best_a, best_b
+    return best, best_a, best_b, best_seed
+
+
+@njit(cache=True, nogil=True)
+def orientation_agreement(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, yb0, rot):
+    """Agreement of two ridge-orientation fields under an alignment.
+
+    Each foreground block centre of A is carried into B's frame (B's point
+    ``(xb0, yb0)`` onto A's ``(xa0, ya0)``, B turned by ``rot``); where it
+    lands on B's foreground the two ridge orientations are compared.
+
+    Parameters
+    ----------
+    orient_a, orient_b : (rows, cols) float64
+        Block ridge orientations in radians, NaN on background.
+    block_a, block_b : int
+        Block sizes in pixels.
+
+    Returns
+    -------
+    agreement : float
+        Mean of ``cos(2 (theta_a - theta_b - rot))`` over the common blocks:
+        1 for identical ridge flow, about 0 for unrelated flow.
+    count : int
+        Number of common blocks (0: no overlap, or no field on one side).
+    """
+    total = 0.0
+    count = 0
+    c = math.cos(rot)
+    s = math.sin(rot)
+    rb, cb = orient_b.shape
+    for r in range(orient_a.shape[0]):
+        for q in range(orient_a.shape[1]):
+            ta = orient_a[r, q]
+            if ta != ta:  # NaN: background
+                continue
+            dx = q * block_a + 0.5 * block_a - xa0
+            dy = r * block_a + 0.5 * block_a - ya0
+            xb = c * dx + s * dy + xb0
+            yb = -s * dx + c * dy + yb0
+            br = int(math.floor(yb / block_b))
+            bc = int(math.floor(xb / block_b))
+            if br < 0 or br >= rb or bc < 0 or bc >= cb:
+                continue
+            tb = orient_b[br, bc]
+            if tb != tb:
+                continue
+            total += math.cos(2.0 * (ta - tb - rot))
+            count += 1
+    if count == 0:
+        return 0.0, 0
+    return total / count, count

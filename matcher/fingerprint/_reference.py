@@ -111,8 +111,8 @@ def pair_minutiae_reference(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, se
         out[ok] = fg[r[ok], c[ok]] != 0
         return out
 
-    best, best_pairs = 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64))
-    for i0, j0 in zip(seeds_a, seeds_b):
+    best, best_pairs, best_seed = 0.0, (np.zeros(0, np.int64), np.zeros(0, np.int64)), -1
+    for seed, (i0, j0) in enumerate(zip(seeds_a, seeds_b)):
         rot = float(wrap(ta[i0] - tb[j0]))
         c, s = math.cos(rot), math.sin(rot)
         bx = c * (xb - xb[j0]) - s * (yb - yb[j0]) + xa[i0]
@@ -133,7 +133,24 @@ def pair_minutiae_reference(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, se
             used_a.add(ii[q]); used_b.add(jj[q]); pairs.append((ii[q], jj[q]))
         value = len(pairs) ** 2 / (max(n_a, min_overlap) * max(n_b, min_overlap))
         if value > best:
-            best = value
+            best, best_seed = value, seed
             arr = np.array(pairs, np.int64).reshape(-1, 2)
             best_pairs = (arr[:, 0], arr[:, 1])
-    return best, best_pairs[0], best_pairs[1]
+    return best, best_pairs[0], best_pairs[1], best_seed
+
+
+def orientation_agreement_reference(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, yb0, rot):
+    """Orientation-field agreement with array operations; see ``orientation_agreement``."""
+    rr, cc = np.nonzero(~np.isnan(orient_a))
+    dx = cc * block_a + block_a / 2 - xa0
+    dy = rr * block_a + block_a / 2 - ya0
+    c, s = math.cos(rot), math.sin(rot)
+    rb = np.floor((-s * dx + c * dy + yb0) / block_b).astype(int)
+    cb = np.floor((c * dx + s * dy + xb0) / block_b).astype(int)
+    ok = (rb >= 0) & (rb < orient_b.shape[0]) & (cb >= 0) & (cb < orient_b.shape[1])
+    tb = np.full(rr.shape, np.nan)
+    tb[ok] = orient_b[rb[ok], cb[ok]]
+    common = ~np.isnan(tb)
+    if not common.any():
+        return 0.0, 0
+    return float(np.mean(np.cos(2 * (orient_a[rr[common], cc[common]] - tb[common] - rot)))), int(common.sum())

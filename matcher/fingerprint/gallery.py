@@ -11,7 +11,7 @@ from .cylinders import PreparedFingerprint
 from .matcher import _args, _as_prepared, params_vector
 from .params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
-__all__ = ["PreparedGallery", "score_many"]
+__all__ = ["PreparedGallery", "score_many", "top_candidates"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +40,9 @@ class PreparedGallery:
     fg_shape: np.ndarray
     fg_block: np.ndarray
     fg_flat: np.ndarray
+    or_off: np.ndarray
+    or_shape: np.ndarray
+    or_flat: np.ndarray
 
     def __len__(self) -> int:
         return int(self.cyl_off.shape[0] - 1)
@@ -72,6 +75,10 @@ class PreparedGallery:
             fg_block=np.array([it.block_px for it in items], np.int64),
             fg_flat=np.ascontiguousarray(
                 np.concatenate([it.foreground.ravel() for it in items]) if items else np.zeros(0, np.uint8)),
+            or_off=offsets([it.orientation.size for it in items]),
+            or_shape=np.array([it.orientation.shape for it in items], np.int64).reshape(-1, 2),
+            or_flat=np.ascontiguousarray(
+                np.concatenate([it.orientation.ravel() for it in items]) if items else np.zeros(0, np.float64)),
         )
 
 
@@ -86,4 +93,33 @@ def score_many(probe, gallery: PreparedGallery) -> np.ndarray:
     prm[B.P_MIN_BITS] = a.min_matchable_cells
     g = gallery
     return B.score_gallery(*_args(a), g.cyl_off, g.bits, g.valid, g.cells, g.x, g.y, g.angle, g.index, g.min_off,
-                           g.all_x, g.all_y, g.all_angle, g.fg_off, g.fg_shape, g.fg_block, g.fg_flat, prm)
+                           g.all_x, g.all_y, g.all_angle, g.fg_off, g.fg_shape, g.fg_block, g.fg_flat,
+                           g.or_off, g.or_shape, g.or_flat, prm)
+
+
+def top_candidates(probe, gallery: PreparedGallery, k: int = 20) -> tuple[np.ndarray, np.ndarray, int]:
+    """The ``k`` best candidates of ``gallery`` for ``probe``, best first.
+
+    Exactly the top of ``score_many`` (ties broken by gallery position), but
+    the costly pairing stage runs only on candidates whose local score could
+    still reach the top ``k``: the final score never exceeds
+    ``sqrt(local score)``.
+
+    Returns
+    -------
+    positions : (m,) int64
+        Gallery positions, best first; m <= k (candidates scoring 0 are left out).
+    scores : (m,) float64
+    paired : int
+        How many candidates needed the pairing stage.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    a = _as_prepared(probe, gallery.params)
+    prm = params_vector(gallery.params).copy()
+    prm[B.P_MIN_BITS] = a.min_matchable_cells
+    g = gallery
+    ids, scores, paired = B.top_gallery(*_args(a), g.cyl_off, g.bits, g.valid, g.cells, g.x, g.y, g.angle, g.index,
+                                        g.min_off, g.all_x, g.all_y, g.all_angle, g.fg_off, g.fg_shape, g.fg_block,
+                                        g.fg_flat, g.or_off, g.or_shape, g.or_flat, prm, int(k))
+    return ids, scores, int(paired)

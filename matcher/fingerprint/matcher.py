@@ -45,6 +45,7 @@ def params_vector(params: MatcherParams) -> np.ndarray:
     v[B.P_TOL_PX], v[B.P_TOL_SLOPE], v[B.P_TOL_RAD] = params.pairing_tol_px, params.pairing_tol_slope, params.pairing_tol_rad
     v[B.P_MIN_OVERLAP] = params.pairing_min_overlap
     v[B.P_MIN_NP], v[B.P_MAX_NP], v[B.P_TAU_P], v[B.P_MU_P] = params.min_np, params.max_np, params.tau_p, params.mu_p
+    v[B.P_OF_WEIGHT], v[B.P_OF_MISSING] = params.orientation_weight, params.missing_orientation_agreement
     v.setflags(write=False)
     return v
 
@@ -61,7 +62,7 @@ def _as_prepared(item, params: MatcherParams) -> PreparedFingerprint:
 
 def _args(p: PreparedFingerprint) -> tuple:
     return (p.bits, p.valid, p.cells, p.x, p.y, p.angle, p.index, p.all_x, p.all_y, p.all_angle, p.foreground,
-            p.block_px)
+            p.block_px, p.orientation)
 
 
 def match(probe, candidate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> MatchResult:
@@ -88,7 +89,10 @@ def match(probe, candidate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> M
     all minutiae are paired with a tolerance that grows with the distance
     from the seed (elastic distortion), and the pairing score
     ``m^2 / (overlapping minutiae of A x of B)`` measures how much of the
-    common area agrees. The score is the geometric mean of the two.
+    common area agrees. Under the best alignment, the two ridge-orientation
+    fields are compared block by block (mean ``cos 2 dtheta``, a second cue
+    independent of minutiae). The score is the geometric mean of the local
+    and pairing scores times ``agreement ** orientation_weight``.
 
     References
     ----------

@@ -52,6 +52,11 @@ class MatcherParams:
     pairing_tol_slope: float = 0.1  # extra tolerance per pixel of distance from the seed (distortion)
     pairing_tol_rad: float = math.pi / 6
     pairing_min_overlap: int = 10
+    # second cue: ridge-flow agreement of the orientation fields under the best alignment
+    orientation_weight: float = 0.5  # the score is multiplied by agreement ** weight
+    # used when a template has no orientation field (imported minutiae): the median
+    # agreement of impostor pairs on the FVC sets, so impostor scores stay calibrated
+    missing_orientation_agreement: float = 0.56
 
 
 DEFAULT_MATCHER_PARAMS = MatcherParams()

@@ -7,9 +7,10 @@ import pytest
 from biomatch.matcher.fingerprint import DEFAULT_MATCHER_PARAMS as P
 from biomatch.matcher.fingerprint import prepare
 from biomatch.matcher.fingerprint._kernels import build_cylinders, relaxed_pairs, similarity_matrix
-from biomatch.matcher.fingerprint._pairing import pair_minutiae
+from biomatch.matcher.fingerprint._pairing import orientation_agreement, pair_minutiae
 from biomatch.matcher.fingerprint._reference import (
     build_cylinders_reference,
+    orientation_agreement_reference,
     pair_minutiae_reference,
     relaxed_pairs_reference,
     similarity_reference,
@@ -81,6 +82,19 @@ def test_pairing_matches_reference(fvc_template, ka, kb):
     assert got[0] == pytest.approx(want[0], rel=1e-12)
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_array_equal(got[2], want[2])
+    assert got[3] == want[3]
+
+
+@pytest.mark.parametrize("ka, kb, rot", [("101_1", "101_2", 0.0), ("101_1", "104_5", 0.4), ("106_3", "106_7", -2.5)])
+def test_orientation_agreement_matches_reference(fvc_template, ka, kb, rot):
+    a = prepare(fvc_template("fvc2002_db1_b", ka))
+    b = prepare(fvc_template("fvc2002_db1_b", kb))
+    args = (a.orientation, a.block_px, b.orientation, b.block_px, 190.0, 170.0, 200.0, 185.0, rot)
+    got, want = orientation_agreement(*args), orientation_agreement_reference(*args)
+    assert got[1] == want[1] and got[1] > 0
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    same = orientation_agreement(a.orientation, a.block_px, a.orientation, a.block_px, 1.0, 2.0, 1.0, 2.0, 0.0)
+    assert same[0] == pytest.approx(1.0)
 
 
 def test_relaxation_matches_reference_on_many_pairs(fvc_template):

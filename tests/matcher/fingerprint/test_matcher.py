@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from biomatch.extractors.fingerprint import FingerprintTemplate
-from biomatch.matcher.fingerprint import PreparedGallery, match, prepare, score, score_many
+from biomatch.matcher.fingerprint import PreparedGallery, match, prepare, score, score_many, top_candidates
 from biomatch.matcher.fingerprint.params import ANY_ROTATION_PARAMS, DEFAULT_MATCHER_PARAMS
 from biomatch.matcher.fingerprint.calibration import DEFAULT_DECISION_FMR, default_calibration
 
@@ -57,7 +57,9 @@ def test_score_is_invariant_to_rotation_and_translation(fvc_template, threshold,
     other = fvc_template("fvc2002_db1_b", "101_2")
     plain = FingerprintTemplate(x=t.x, y=t.y, angle=t.angle, kind=t.kind, quality=t.quality, width=t.width,
                                 height=t.height, dpi=t.dpi)
-    assert score(plain, moved, params) > 0.9  # the same minutiae, moved
+    # the same minutiae, moved, score as if unmoved (no orientation field on either side here)
+    assert score(plain, moved, params) == pytest.approx(score(plain, plain, params), rel=1e-6)
+    assert score(plain, moved, params) > 0.7
     assert score(other, moved, params) >= threshold  # a genuine mate still matches after the move
 
 
@@ -112,3 +114,20 @@ def test_prepared_with_other_params_is_refused(fvc_template):
     t = fvc_template("fvc2002_db1_b", "101_1")
     with pytest.raises(ValueError, match="other matcher parameters"):
         score(prepare(t, MatcherParams(cells=8)), t)
+
+
+@pytest.mark.parametrize("k", [1, 3, 20])
+def test_top_candidates_equal_the_top_of_score_many(fvc_template, k):
+    keys = [f"{f}_{i}" for f in range(101, 111) for i in (1, 4)]
+    prepared = [prepare(fvc_template("fvc2002_db3_b", key)) for key in keys]
+    gallery = PreparedGallery.from_prepared(prepared)
+    for probe_key in ("101_2", "105_6", "110_8"):
+        probe = prepare(fvc_template("fvc2002_db3_b", probe_key))
+        full = score_many(probe, gallery)
+        order = np.lexsort((np.arange(full.size), -full))
+        want = [i for i in order[:k] if full[i] > 0]
+        ids, scores, paired = top_candidates(probe, gallery, k)
+        assert list(ids) == want
+        np.testing.assert_array_equal(scores, full[want])
+        assert paired <= len(prepared)
+        assert keys[ids[0]].split("_")[0] == probe_key.split("_")[0]  # the mate comes first

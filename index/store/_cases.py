@@ -135,6 +135,8 @@ class CasesMixin:
         """
         _checks.text("agency", agency, AGENCY_LEN)
         ids = [_checks.row_id("notification id", i) for i in ids]
+        if len(ids) > 10_000:
+            raise ValueError(f"{len(ids)} notification ids in one call; the limit is 10000")
         if not ids:
             return 0
         with self._writing() as conn:

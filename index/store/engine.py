@@ -18,6 +18,9 @@ __all__ = ["biomatch_home", "default_url", "make_engines", "BUSY_TIMEOUT_MS"]
 
 #: How long a SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT_MS = 30_000
+#: Connections per engine: enough for the service's 40 worker threads to
+#: queue briefly rather than time out (no store method holds two at once).
+POOL = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 60}
 
 
 def biomatch_home() -> Path:
@@ -62,7 +65,7 @@ def make_engines(url: str) -> tuple[Engine, Engine]:
         if parsed.get_driver_name() not in ("psycopg", "psycopg2"):
             raise ValueError(f"PostgreSQL is supported through psycopg (postgresql+psycopg://...); "
                              f"got driver {parsed.get_driver_name()!r}")
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True, **POOL)
         return engine, engine
     if backend != "sqlite":
         raise ValueError(f"unsupported database backend {backend!r}; use sqlite or postgresql+psycopg")
@@ -73,7 +76,7 @@ def make_engines(url: str) -> tuple[Engine, Engine]:
 
 
 def _sqlite_engine(url, begin_sql: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **POOL)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

@@ -66,6 +66,11 @@ def problem(status: int, detail: str, *, instance: str | None = None, headers: d
 
 
 def _validation_message(error: dict) -> str:
+    if error.get("type") == "json_invalid":
+        loc = error.get("loc", ())
+        at = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        reason = (error.get("ctx") or {}).get("error", "")
+        return f"request body is not valid JSON{at}" + (f": {reason}" if reason else "")
     where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
     return f"{where}: {error.get('msg', 'invalid value')}"
 

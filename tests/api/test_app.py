@@ -87,6 +87,7 @@ def test_store_and_errors_as_problem_json(settings):
 
     not_json = client.post("/probe/records", content=b"{nope", headers={"content-type": "application/json"})
     assert not_json.status_code == 400 and not_json.headers["content-type"] == "application/problem+json"
+    assert not_json.json()["detail"].startswith("request body is not valid JSON at character 1")
 
     boom = client.get("/probe/boom")
     assert boom.status_code == 500 and boom.headers["x-content-type-options"] == "nosniff"

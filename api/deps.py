@@ -15,6 +15,7 @@ with :func:`app_resource`::
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -28,6 +29,7 @@ from .settings import Settings, get_settings
 __all__ = ["SettingsDep", "StoreDep", "get_store", "get_app_settings", "open_store", "app_resource", "close_resources"]
 
 T = TypeVar("T")
+_log = logging.getLogger("biomatch.api")
 
 
 def _settings_of(request: Request) -> Settings:
@@ -48,8 +50,11 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 def app_resource(request: Request | FastAPI, name: str, factory: Callable[[], T]) -> T:
     """Return the application's object ``name``, creating it once with ``factory``.
 
-    Creation is serialised by a lock, so concurrent first requests build it
-    once. Objects with a ``close()`` method are closed at shutdown, newest first.
+    Creation is serialised per name, so concurrent first requests build it
+    once while other resources stay available (a long index rebuild blocks
+    only the requests that need that index). A factory may itself ask for
+    other resources. Objects with a ``close()`` method are closed at
+    shutdown, newest first.
     """
     app: FastAPI = request if isinstance(request, FastAPI) else request.app
     resources: dict[str, Any] = app.state.resources
@@ -58,6 +63,8 @@ def app_resource(request: Request | FastAPI, name: str, factory: Callable[[], T]
     except KeyError:
         pass
     with app.state.resources_lock:
+        lock = app.state.resource_locks.setdefault(name, threading.RLock())
+    with lock:
         if name not in resources:
             resources[name] = factory()
         return resources[name]
@@ -68,10 +75,13 @@ def close_resources(app: FastAPI) -> None:
     with app.state.resources_lock:
         items = list(app.state.resources.items())
         app.state.resources.clear()
-    for _name, obj in reversed(items):
+    for name, obj in reversed(items):
         close = getattr(obj, "close", None)
         if callable(close):
-            close()
+            try:
+                close()
+            except Exception:  # one failing close must not leave the others (the store) open
+                _log.exception("closing the application resource %r failed", name)
 
 
 def get_store(request: Request) -> Store:
@@ -91,4 +101,5 @@ def init_app_state(app: FastAPI, settings: Settings | None) -> None:
     """Prepare ``app.state`` for the dependencies above (called by ``create_app``)."""
     app.state.settings = settings
     app.state.resources = {}
+    app.state.resource_locks = {}
     app.state.resources_lock = threading.Lock()

@@ -172,3 +172,42 @@ def test_security_headers_and_docs_page(settings):
     assert health.headers["x-frame-options"] == "DENY"
     docs = client.get("/docs")
     assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+
+
+def test_app_resources_built_once_per_name_and_closed(settings):
+    import threading
+
+    from biomatch.api.deps import app_resource, close_resources
+
+    app = create_app(settings)
+    built, closed, failures, results = [], [], [], []
+    started, release = threading.Event(), threading.Event()
+
+    class Thing:
+        def __init__(self, name):
+            built.append(name)
+            self.name = name
+
+        def close(self):
+            closed.append(self.name)
+            if self.name == "bad":
+                raise RuntimeError("close failed")
+
+    def slow():
+        started.set()
+        if not release.wait(20):  # released only once "outer" was built meanwhile
+            failures.append("another resource waited for this one")
+        return Thing("slow")
+
+    threads = [threading.Thread(target=lambda: results.append(app_resource(app, "slow", slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    assert started.wait(20)
+    nested = app_resource(app, "outer", lambda: (app_resource(app, "bad", lambda: Thing("bad")), Thing("outer"))[1])
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert not failures and nested.name == "outer"
+    assert built.count("slow") == 1 and len(results) == 4 and len({id(r) for r in results}) == 1
+    close_resources(app)  # "bad" raises on close: logged, the others still closed
+    assert sorted(closed) == ["bad", "outer", "slow"] and app.state.resources == {}

@@ -105,12 +105,11 @@ def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, jso
     import cv2
 
     cv2.setNumThreads(1)
-    root = data_root(data) / "faces" if data is None or not (Path(data) / "lfw_dev").is_dir() else Path(data)
+    root, sets = _resolve_sets(data, sets)
     results: dict = {"data": str(root), "threads": threads}
-    embedded = {name: embed_folder(root / name, list_identity_folder(root / name)) for name in sets
-                if (root / name).is_dir()}
+    embedded = {name: embed_folder(root / name, list_identity_folder(root / name)) for name in sets}
     main = embedded.get("lfw_dev") or next(iter(embedded.values()))
-    pairs_file = Path(pairs) if pairs else root / "lfw_dev" / "pairs_view2_folds1-5.txt"
+    pairs_file = Path(pairs) if pairs else main.root / "pairs_view2_folds1-5.txt"
     if "pairs" not in skip and pairs_file.is_file():
         p = acc.pairs_protocol(main, *read_pairs(pairs_file))
         results["pairs"] = {k: v for k, v in p.items() if k not in ("scores", "same")}
@@ -148,6 +147,18 @@ def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, jso
     Path(json_out).write_text(json.dumps(results, indent=1, default=float) + "\n", encoding="utf-8")
     print_table(results)
     return results
+
+
+def _resolve_sets(data, sets) -> tuple[Path, tuple[str, ...]]:
+    """``(folder, set names)``: the shared ``faces`` folder, a folder holding sets, or one set itself."""
+    base = data_root(data)
+    for root in (base / "faces", base):
+        found = tuple(name for name in sets if (root / name).is_dir())
+        if found:
+            return root, found
+    if data is not None and Path(data).is_dir():  # a folder-per-identity set of its own
+        return Path(data).resolve().parent, (Path(data).resolve().name,)
+    raise ValueError(f"{base}: no face set found (expected {', '.join(sets)} or folder-per-identity sub-folders)")
 
 
 def _model_id() -> str:

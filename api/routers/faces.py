@@ -22,6 +22,7 @@ from ..deps import SettingsDep, StoreDep, app_resource
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 _IMAGE_TYPES = ("image/", "application/octet-stream")
+_KEEP_FINISHED_JOBS = 100  # finished probe jobs (with their results) kept in memory for download
 
 
 def get_gallery(request: Request, store: StoreDep):
@@ -232,6 +233,9 @@ def probe(background: BackgroundTasks, gallery: GalleryDep, jobs: JobsDep, setti
     for i, (data, name) in enumerate(blobs):
         (folder / f"{i:06d}-{Path(name).name or 'image'}").write_bytes(data)
     job = _Job(len(blobs))
+    finished = [k for k, j in jobs.items() if j.status in ("done", "failed")]
+    for k in finished[: max(0, len(finished) - _KEEP_FINISHED_JOBS + 1)]:  # oldest first (dicts keep order)
+        del jobs[k]
     jobs[job.id] = job
     cluster_t = load_calibration(gallery.model_id).threshold_at_fmr(DEFAULT_CLUSTER_FMR) if cluster else None
     background.add_task(_run_job, job, folder, gallery, min(top, settings.max_candidates), t, cluster_t,

@@ -90,22 +90,26 @@ def build_buckets(keys, key_bits):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def vote(probe_keys, offsets, entries, cyl_slot, slot_ok, n_slots, max_bucket):  # pragma: no cover - compiled
+def vote(probe_keys, offsets, entries, cyl_slot, slot_ok, n_slots, max_bucket, weights):  # pragma: no cover - compiled
     """Votes per gallery slot: for each probe cylinder, the best collision count over the slot's cylinders.
 
     A probe cylinder colliding with a gallery cylinder in ``c`` of the tables
     gives that cylinder's slot ``c`` votes (the best of the slot's cylinders
     counts once per probe cylinder), the candidate score of Cappelli et al.
     (TPAMI 2011). Buckets larger than ``max_bucket`` carry no information
-    and are skipped. Slots with ``slot_ok == 0`` get no votes.
+    and are skipped. Slots with ``slot_ok == 0`` get no votes. A best count
+    ``c`` adds ``weights[c]`` (``weights`` has ``tables + 1`` entries). Collisions are
+    counted in a scratch array over the gallery cylinders (no sorting), so
+    the cost is linear in the number of collisions.
     """
     m, tables = probe_keys.shape
     votes = np.zeros(n_slots, np.float32)
     best = np.zeros(n_slots, np.int32)
-    hits = np.empty(tables * max_bucket, np.int32)
+    count = np.zeros(cyl_slot.shape[0], np.uint8)
+    cyls = np.empty(tables * max_bucket, np.int32)
     touched = np.empty(tables * max_bucket, np.int32)
     for i in range(m):
-        nh = 0
+        nc = 0
         for t in range(tables):
             k = probe_keys[i, t]
             if k == EMPTY_KEY:
@@ -115,27 +119,25 @@ def vote(probe_keys, offsets, entries, cyl_slot, slot_ok, n_slots, max_bucket): 
             if hi - lo > max_bucket:
                 continue
             for e in range(lo, hi):
-                hits[nh] = entries[t, e]
-                nh += 1
-        if nh == 0:
-            continue
-        h = np.sort(hits[:nh])
+                c = entries[t, e]
+                if count[c] == 0:
+                    cyls[nc] = c
+                    nc += 1
+                count[c] += 1
         nt = 0
-        run = 1
-        for j in range(1, nh + 1):
-            if j < nh and h[j] == h[j - 1]:
-                run += 1
-                continue
-            s = cyl_slot[h[j - 1]]
+        for j in range(nc):
+            c = cyls[j]
+            run = np.int32(count[c])
+            count[c] = 0
+            s = cyl_slot[c]
             if slot_ok[s]:
                 if best[s] == 0:
                     touched[nt] = s
                     nt += 1
                 if run > best[s]:
                     best[s] = run
-            run = 1
         for j in range(nt):
             s = touched[j]
-            votes[s] += best[s]
+            votes[s] += weights[best[s]]
             best[s] = 0
     return votes

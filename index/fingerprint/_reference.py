@@ -25,7 +25,7 @@ def cylinder_keys_ref(bits, ranks, tables, per_key, key_bits):
     return out
 
 
-def vote_ref(probe_keys, gallery_keys, cyl_slot, slot_ok, n_slots, max_bucket):
+def vote_ref(probe_keys, gallery_keys, cyl_slot, slot_ok, n_slots, max_bucket, weights):
     """Twin of :func:`._kernels.vote`, by direct comparison of keys (no bucket tables)."""
     votes = np.zeros(n_slots, np.float32)
     tables = probe_keys.shape[1]
@@ -35,5 +35,5 @@ def vote_ref(probe_keys, gallery_keys, cyl_slot, slot_ok, n_slots, max_bucket):
         counts = ((gallery_keys == pk[None, :]) & usable[None, :]).sum(axis=1)
         best = np.zeros(n_slots, np.int64)
         np.maximum.at(best, cyl_slot, counts)
-        votes += np.where(slot_ok.astype(bool), best, 0)
+        votes += np.where(slot_ok.astype(bool), weights[best], 0)
     return votes

@@ -241,7 +241,7 @@ class Afis:
         per_record: dict[int, dict[int, tuple[int, float]]] = {}
         comparisons = 0
         for p, pf in probes.items():
-            hits, eligible = self.fingers.search(pf, positions=[p])
+            hits, eligible = self.fingers.search(pf, positions=[p], top=max(3 * top, 50))
             comparisons += eligible
             for h in hits:
                 rid = self.fingers.owner(h.row_id) if h.row_id in self.fingers else None
@@ -272,7 +272,8 @@ class Afis:
         _check_top(top)
         pm = prepare(check_minutiae(mark)) if isinstance(mark, FingerprintTemplate) else mark
         positions = None if position_hint is None else [_check_position(p) for p in np.atleast_1d(position_hint)]
-        hits, eligible = self.fingers.search(pm, positions=positions, matcher_params=ANY_ROTATION_PARAMS)
+        hits, eligible = self.fingers.search(pm, positions=positions, matcher_params=ANY_ROTATION_PARAMS,
+                                             top=max(3 * top, 50))
         thr, _ = self.threshold(eligible, fpir, marks=True)
         return self._finger_candidates(hits, pm, top, thr, requester), thr
 
@@ -298,7 +299,7 @@ class Afis:
         best: dict[int, tuple[int, float]] = {}
         comparisons = 0
         for p, pf in probe_fingers.items():
-            hits, eligible = self.marks.search(pf, matcher_params=ANY_ROTATION_PARAMS)
+            hits, eligible = self.marks.search(pf, matcher_params=ANY_ROTATION_PARAMS, top=max(2 * top, 50))
             comparisons += eligible
             for h in hits:
                 if h.row_id != exclude and (h.row_id not in best or h.score > best[h.row_id][1]):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from biomatch.matcher.fingerprint import PreparedFingerprint, PreparedGallery, score_many
+from biomatch.matcher.fingerprint.gallery import top_candidates
 
 from .lsh import VoteTable, keys_of
 from .params import DEFAULT_INDEX_PARAMS, IndexParams
@@ -41,9 +42,10 @@ class FingerIndex:
         self._lock = threading.RLock()
         self._row: list[int] = []
         self._owner: list[int] = []
-        self._position: list[int] = []
         self._prepared: list[PreparedFingerprint | None] = []
         self._slot_of: dict[int, int] = {}
+        self._alive = np.zeros(64, np.uint8)  # per slot, grown by doubling
+        self._pos = np.zeros(64, np.int8)
         self._table: VoteTable | None = None
 
     def __len__(self) -> int:
@@ -59,7 +61,7 @@ class FingerIndex:
         return self._owner[self._slot_of[int(row_id)]]
 
     def position(self, row_id: int) -> int:
-        return self._position[self._slot_of[int(row_id)]]
+        return int(self._pos[self._slot_of[int(row_id)]])
 
     def prepared(self, row_id: int) -> PreparedFingerprint:
         return self._prepared[self._slot_of[int(row_id)]]
@@ -71,11 +73,15 @@ class FingerIndex:
         with self._lock:
             if row_id in self._slot_of:
                 self.remove([row_id])
-            self._slot_of[row_id] = len(self._row)
+            slot = len(self._row)
+            if slot == self._alive.shape[0]:
+                self._alive = np.concatenate([self._alive, np.zeros_like(self._alive)])
+                self._pos = np.concatenate([self._pos, np.zeros_like(self._pos)])
+            self._slot_of[row_id] = slot
             self._row.append(row_id)
             self._owner.append(int(owner))
-            self._position.append(int(position))
             self._prepared.append(prepared)
+            self._alive[slot], self._pos[slot] = 1, int(position)
             self._table = None
 
     def remove(self, row_ids) -> int:
@@ -86,6 +92,7 @@ class FingerIndex:
                 slot = self._slot_of.pop(int(r), None)
                 if slot is not None:
                     self._prepared[slot] = None
+                    self._alive[slot] = 0
                     n += 1
             if n:
                 self._table = None
@@ -95,9 +102,14 @@ class FingerIndex:
 
     def _compact(self) -> None:
         keep = sorted(self._slot_of.values())
-        for name in ("_row", "_owner", "_position", "_prepared"):
+        for name in ("_row", "_owner", "_prepared"):
             old = getattr(self, name)
             setattr(self, name, [old[s] for s in keep])
+        n = len(keep)
+        cap = max(64, 1 << (n - 1).bit_length()) if n else 64
+        alive, pos = np.zeros(cap, np.uint8), np.zeros(cap, np.int8)
+        alive[:n], pos[:n] = 1, self._pos[keep]
+        self._alive, self._pos = alive, pos
         self._slot_of = {r: i for i, r in enumerate(self._row)}
 
     def _vote_table(self) -> VoteTable:
@@ -117,7 +129,8 @@ class FingerIndex:
         return min(n, max(self.params.min_shortlist, math.ceil(self.params.penetration * n)))
 
     def search(self, probe: PreparedFingerprint, *, positions=None, matcher_params=None,
-               shortlist: int | None = None, exhaustive: bool = False) -> tuple[list[Hit], int]:
+               shortlist: int | None = None, exhaustive: bool = False, top: int | None = None
+               ) -> tuple[list[Hit], int]:
         """Re-scored hits of ``probe``, best first, and the number of entries eligible.
 
         Parameters
@@ -133,16 +146,18 @@ class FingerIndex:
         exhaustive : bool
             Re-score every eligible entry (no shortlist): the reference the
             index's hit rate is measured against.
+        top : int, optional
+            Return only the ``top`` best hits (scores above 0), found with
+            :func:`~biomatch.matcher.fingerprint.gallery.top_candidates`, which
+            skips the pairing stage for candidates that cannot reach them;
+            default: every re-scored candidate.
         """
         with self._lock:
             n_slots = len(self._row)
-            ok = np.zeros(n_slots, np.uint8)
-            for s in self._slot_of.values():
-                ok[s] = 1
+            ok = self._alive[:n_slots].copy()
             if positions is not None:
-                allowed = set(int(p) for p in positions) | {0}
-                pos = np.asarray(self._position, np.int64)
-                ok &= np.isin(pos, list(allowed)).astype(np.uint8)
+                allowed = sorted(set(int(p) for p in positions) | {0})
+                ok &= np.isin(self._pos[:n_slots], allowed).astype(np.uint8)
             eligible = int(ok.sum())
             if eligible == 0:
                 return [], 0
@@ -160,7 +175,11 @@ class FingerIndex:
         if mp != probe.params:
             probe = _with_params(probe, mp)
         items = [it if it.params == mp else _with_params(it, mp) for it in items]
-        scores = score_many(probe, PreparedGallery.from_prepared(items, mp))
+        gallery = PreparedGallery.from_prepared(items, mp)
+        if top is not None:
+            order, scores, _ = top_candidates(probe, gallery, int(top))
+            return [Hit(rows[i], float(sc), int(slots[i])) for i, sc in zip(order, scores)], eligible
+        scores = score_many(probe, gallery)
         order = np.argsort(-scores, kind="stable")
         return [Hit(rows[i], float(scores[i]), int(slots[i])) for i in order], eligible
 

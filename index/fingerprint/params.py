@@ -22,9 +22,18 @@ class IndexParams:
     per_key: int = 2  # min-hashes joined into one key
     key_bits: int = 20  # bucket table size 2**key_bits (704 bits ** 2 < 2**20: exact keys)
     seed: int = 20110501  # permutations; part of the file format
+    count_power: float = 1.0  # a probe cylinder's best collision count c votes c ** count_power
+    size_power: float = 0.5  # votes are divided by (gallery cylinders of the finger) ** size_power
     max_bucket: int = 50_000  # larger buckets carry no information and are skipped
     min_shortlist: int = 200  # candidates always re-scored (a smaller gallery is searched exhaustively)
     penetration: float = 0.01  # share of the gallery re-scored beyond min_shortlist
+
+
+    def __post_init__(self):
+        if not 1 <= self.tables <= 255:  # collision counts are uint8
+            raise ValueError(f"tables must be in 1..255, got {self.tables}")
+        if not 1 <= self.per_key <= 3 or not 10 <= self.key_bits <= 24:
+            raise ValueError("per_key must be in 1..3 and key_bits in 10..24")
 
 
 DEFAULT_INDEX_PARAMS = IndexParams()

@@ -1,9 +1,12 @@
 """AFIS flow on both store backends: enrol, restart, every search mode, reverse search, bad input."""
+import dataclasses
+
 import numpy as np
 import pytest
 
 from afis_helpers import FINGERS, SET, rotated_window
 from biomatch.index.fingerprint import Afis, FingerIndex
+from biomatch.index.fingerprint.persist import load_index
 from biomatch.index.store import DuplicateRefError, Store
 from biomatch.matcher.fingerprint import prepare
 
@@ -18,9 +21,19 @@ def afis(store, fvc_template):
 
 def test_enrol_restart_search_finds_record(afis, store, fvc_template):
     afis.close()
+    path = store.derived_dir / "afis-fingers.idx"
+    loaded = load_index(path, store.generation("fingerprint"))  # the file is current and complete
+    assert loaded is not None and loaded.row_ids() == afis.fingers.row_ids()
+    for r in loaded.row_ids():
+        a, b = loaded.prepared(r), afis.fingers.prepared(r)
+        for f in dataclasses.fields(a):
+            if isinstance(getattr(a, f.name), np.ndarray):
+                np.testing.assert_array_equal(getattr(a, f.name), getattr(b, f.name), err_msg=f.name)
+            elif f.name != "template":
+                assert getattr(a, f.name) == getattr(b, f.name), f.name
+    assert load_index(path, store.generation("fingerprint") + 1) is None  # stale
     again = Afis.open(store)  # loads the derived file
     assert len(again.fingers) == len(FINGERS)
-    path = store.derived_dir / "afis-fingers.idx"
     path.write_bytes(path.read_bytes()[:-10] + b"corrupted!")
     rebuilt = Afis.open(store)  # corrupt: rebuilt from the store
     for a in (again, rebuilt):

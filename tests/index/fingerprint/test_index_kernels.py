@@ -35,9 +35,10 @@ def test_vote_matches_reference_and_buckets_hold_every_key():
         assert got == [i for i in range(300) if keys[i, t] != EMPTY_KEY]
     probe = np.concatenate([gallery[50:60], _random_bits(rng, 5)])
     pk = keys_of(probe)
-    for max_bucket in (50_000, 2):
-        v = vote(pk, offsets, entries, slot, ok, 30, max_bucket)
-        np.testing.assert_array_equal(v, vote_ref(pk, keys, slot, ok, 30, max_bucket))
+    for max_bucket, power in ((50_000, 1.0), (2, 1.0), (50_000, 2.0)):
+        w = (np.arange(P.tables + 1) ** power).astype(np.float32)
+        v = vote(pk, offsets, entries, slot, ok, 30, max_bucket, w)
+        np.testing.assert_array_equal(v, vote_ref(pk, keys, slot, ok, 30, max_bucket, w))
     table = VoteTable(keys, slot, 30)
     v = table.votes(pk, ok)
     assert int(np.argmax(v)) == 5 and v[7] == 0

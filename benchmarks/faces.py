@@ -46,16 +46,18 @@ def _search_section(real: np.ndarray, sizes: list[int], threads: int, kinds: lis
             grown = spd.rss_bytes() - before
             mates = rng.choice(n, size=1024, replace=False)
             queries = model.mated(index.reconstruct(mates), rng)
-            timing = spd.search_speed(index, queries, threads=(1, 2))
+            big = n > 2_000_000
+            timing = spd.search_speed(index, queries, threads=(1, 2), single=20 if big else 50, batches=2 if big else 4)
+            index.threads = min(timing, key=lambda t: timing[t]["ms_per_query_batched"]).count("2") + 1
             key = str(n) if kind == "flat" else f"{n}_{kind}"
             entry = {"kind": index.factory_string, "faces": n, "build_s": build_s,
                      "memory_bytes": grown, "memory_gb": grown / 1e9,
                      "memory_per_million_mb": grown / n * 1e6 / 1e6, **timing[f"threads_{threads}"],
                      "by_threads": timing}
-            exact_s, exact_i = index.search(queries, 10)
-            entry["mate_rank1_exact"] = float(np.mean(exact_i[:, 0] == mates))
+            exact_s, exact_i = index.search(queries[:256], 10)
+            entry["mate_rank1"] = float(np.mean(exact_i[:, 0] == mates[:256]))
             if kind == "flat" and n <= 2_000_000:
-                entry["shortlist"] = _shortlist(index, queries, exact_i, mates)
+                entry["shortlist"] = _shortlist(index, queries[:256], exact_i, mates[:256])
             out[key] = entry
             log.info("search %s %s: %s", n, kind, {k: v for k, v in entry.items() if k != "by_threads"})
             del index, queries
@@ -211,8 +213,9 @@ def print_table(r: dict) -> None:
                      f"FMR {100 * v['fmr']:.3f}% FNMR {100 * v['fnmr']:.2f}%", f"FMR {v['target_fmr']:g}"))
     if "speed" in r:
         s = r["speed"]
-        rows.append(("detect+align+embed 640x480, 1 core", f"{s['embed_ms_median']:.1f} ms (detect "
-                     f"{s['detect_ms_median']:.1f}, embed/face {s['align_embed_ms_per_face_median']:.1f})", "<= 25 ms"))
+        rows.append(("detect+align+embed 640x480, 1 core", f"{s['embed_ms_median']:.1f} ms wall, "
+                     f"{s['embed_cpu_ms_median']:.1f} ms CPU (detect {s['detect_ms_median']:.1f}, embed/face "
+                     f"{s['align_embed_ms_per_face_median']:.1f}; load {s['load_average_1min']:.1f})", "<= 25 ms"))
         s = r["speed_1920x1080"]
         rows.append(("detect+align+embed 1920x1080, 1 core", f"{s['embed_ms_median']:.1f} ms", ""))
     for key, e in r.get("search", {}).items():

@@ -26,6 +26,8 @@ def binarize_ridges(enhanced: np.ndarray, mask: np.ndarray, params: ExtractorPar
         ``params.min_blob_px`` pixels removed.
     """
     ridges = (enhanced > 0) & mask
+    if params.min_blob_px <= 0:
+        return ridges
     ridges = _drop_small(ridges, params.min_blob_px)
     valleys = _drop_small(~ridges & mask, params.min_blob_px)
     return mask & ~valleys

@@ -26,6 +26,17 @@ from .persist import load_index, save_index
 
 __all__ = ["FaceGallery", "FaceCandidate"]
 
+
+def get_model_by_id(model_id: str):
+    """The registered model whose ``model_id`` is this (for rebuilding a gallery's index)."""
+    from biomatch.extractors.faces import model_names
+
+    for name in model_names():
+        m = get_model(name)
+        if m.model_id == model_id:
+            return m
+    raise ValueError(f"no registered face model has id {model_id!r}")
+
 log = logging.getLogger(__name__)
 
 
@@ -103,6 +114,20 @@ class FaceGallery:
             log.warning("%d faces of other models were not indexed", skipped)
         return index, generation
 
+    def refresh(self) -> bool:
+        """Rebuild from the store if another process changed its faces; returns whether it did."""
+        with self._lock:
+            if self.store.generation("face") == self._generation:
+                return False
+            log.info("face store changed outside this gallery (generation %s -> %s); rebuilding",
+                     self._generation, self.store.generation("face"))
+            face_record: dict[int, int] = {}
+            m = get_model_by_id(self.model_id)
+            self.index, self._generation = self._rebuild(self.store, m, self.index.kind, self.index.threads,
+                                                         face_record)
+            self._face_record = face_record
+            return True
+
     def _write(self, generation: int) -> None:
         path = self.store.derived_dir / f"faces-{self.model_id}-{self.index.kind}.idx"
         rmap = np.array(list(self._face_record.items()), np.int64).reshape(-1, 2)
@@ -170,6 +195,7 @@ class FaceGallery:
         probes = np.asarray(probes, np.float32).reshape(-1, self.index.dim)
         if not 1 <= top <= 10_000:
             raise ValueError(f"top must be in 1..10000, got {top}")
+        self.refresh()
         with self._lock:
             scores, ids = self.index.search(probes, min(max(top * 3, top + 10), max(1, len(self))))
             face_record = {int(i): self._face_record.get(int(i)) for i in np.unique(ids) if i >= 0}

@@ -77,3 +77,16 @@ def test_threshold_filters_and_bad_enrolment_stores_nothing(tmp_path, faces):
         gallery.enrol("N-1", "FR", [faces["Aaron_Pena"][0]])  # duplicate reference
     assert store.count("face") == 1 and len(gallery) == 1
     store.close()
+
+
+def test_a_second_process_writing_the_store_is_seen_by_search(tmp_path, faces):
+    store_a, store_b = _open(tmp_path), _open(tmp_path)  # two processes on one database
+    server = FaceGallery.open(store_a)
+    cli = FaceGallery.open(store_b)
+    cli.enrol("N-new", "FR", [faces["Aaron_Sorkin"][0]])
+    hits = server.search(faces["Aaron_Sorkin"][1].embedding, top=1)[0]
+    assert [c.external_ref for c in hits] == ["N-new"] and len(server) == 1
+    cli.delete(hits[0].record_id)
+    assert server.search(faces["Aaron_Sorkin"][1].embedding, top=1)[0] == []
+    store_a.close()
+    store_b.close()

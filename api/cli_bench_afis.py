@@ -8,7 +8,8 @@ def register_bench(cmds) -> None:
     p = cmds.add_parser("afis", help="AFIS 1:N: rank-1/20, FNIR at FPIR 1%%, marks, scale latency and memory")
     p.add_argument("--data", help="folder of FVC set folders (default $BIOMATCH_DATA/fingerprints)")
     p.add_argument("--scale", type=int, default=10_000, help="fingers in the scale gallery (0: skip)")
-    p.add_argument("--scale-probes", type=int, default=50)
+    p.add_argument("--scale-probes", type=int, default=30, help="print and mark probes of the scale run (at most 30)")
+    p.add_argument("--scale-exhaustive", type=int, default=10, help="probes also searched exhaustively (hit-rate reference)")
     p.add_argument("--json", required=True, metavar="OUT.json")
     p.set_defaults(func=_run)
 
@@ -18,7 +19,7 @@ def _run(args) -> int:
 
     if args.scale < 0:
         raise ValueError("--scale must be >= 0")
-    report = run_afis(args.data, scale=args.scale, scale_probes=args.scale_probes)
+    report = run_afis(args.data, scale=args.scale, scale_probes=args.scale_probes, scale_exhaustive=args.scale_exhaustive)
     print(format_table(report))
     write_report(report, args.json)
     print(f"report written to {args.json}")

@@ -16,6 +16,9 @@ import numpy as np
 from biomatch.matcher.fingerprint import PreparedFingerprint, PreparedGallery, score_many
 from biomatch.matcher.fingerprint.gallery import top_candidates
 
+from biomatch.matcher.fingerprint.params import DEFAULT_MATCHER_PARAMS
+
+from .compact import CompactFinger, compress, expand
 from .lsh import VoteTable, keys_of
 from .params import DEFAULT_INDEX_PARAMS, IndexParams
 
@@ -42,7 +45,7 @@ class FingerIndex:
         self._lock = threading.RLock()
         self._row: list[int] = []
         self._owner: list[int] = []
-        self._prepared: list[PreparedFingerprint | None] = []
+        self._prepared: list[CompactFinger | None] = []  # compact: about a third of the prepared form
         self._slot_of: dict[int, int] = {}
         self._alive = np.zeros(64, np.uint8)  # per slot, grown by doubling
         self._pos = np.zeros(64, np.int8)
@@ -64,12 +67,14 @@ class FingerIndex:
         return int(self._pos[self._slot_of[int(row_id)]])
 
     def prepared(self, row_id: int) -> PreparedFingerprint:
-        return self._prepared[self._slot_of[int(row_id)]]
+        """The entry's prepared fingerprint (default matcher parameters, ``template=None``)."""
+        return expand(self._prepared[self._slot_of[int(row_id)]], DEFAULT_MATCHER_PARAMS)
 
     # ------------------------------------------------------------------ writes
     def add(self, row_id: int, owner: int, position: int, prepared: PreparedFingerprint) -> None:
         """Add (or replace) one entry; the vote tables are rebuilt lazily at the next search."""
         row_id = int(row_id)
+        compact = compress(_with_params(prepared, DEFAULT_MATCHER_PARAMS))
         with self._lock:
             if row_id in self._slot_of:
                 self.remove([row_id])
@@ -80,7 +85,7 @@ class FingerIndex:
             self._slot_of[row_id] = slot
             self._row.append(row_id)
             self._owner.append(int(owner))
-            self._prepared.append(prepared)
+            self._prepared.append(compact)
             self._alive[slot], self._pos[slot] = 1, int(position)
             self._table = None
 
@@ -169,12 +174,13 @@ class FingerIndex:
                 v = table.votes(keys_of(probe.bits, self.params), ok)
                 v[ok == 0] = -1.0
                 slots = np.argpartition(-v, k - 1)[:k]
-            items = [self._prepared[s] for s in slots]
+            compact = [self._prepared[s] for s in slots]
             rows = [self._row[s] for s in slots]
         mp = matcher_params or probe.params
         if mp != probe.params:
             probe = _with_params(probe, mp)
-        items = [it if it.params == mp else _with_params(it, mp) for it in items]
+        _with_params(probe, DEFAULT_MATCHER_PARAMS)  # same cylinder geometry as the entries
+        items = [expand(c, mp) for c in compact]
         gallery = PreparedGallery.from_prepared(items, mp)
         if top is not None:
             order, scores, _ = top_candidates(probe, gallery, int(top))
@@ -184,13 +190,8 @@ class FingerIndex:
         return [Hit(rows[i], float(scores[i]), int(slots[i])) for i in order], eligible
 
     def nbytes(self) -> int:
-        """Bytes held by the prepared arrays, keys and vote tables (Python object overhead not included)."""
-        total = 0
-        for p in self._prepared:
-            if p is None:
-                continue
-            total += sum(getattr(p, f).nbytes for f in (
-                "index", "x", "y", "angle", "bits", "valid", "cells", "all_x", "all_y", "all_angle", "foreground"))
+        """Bytes held by the compact prepared arrays and the vote tables (Python object overhead not included)."""
+        total = sum(c.nbytes for c in self._prepared if c is not None)
         if self._table is not None:
             total += self._table.nbytes
         return total

@@ -57,7 +57,7 @@ def test_face_cli_end_to_end(home, capsys):
         assert main(["face", "probe", str(probes), "--gallery", "t", "--no-progress",
                      "--out", str(home / f"r{suffix}")]) == 0
     assert (home / "r.csv").read_text().count("Abdullah_Gul") >= 3
-    assert "data:image/png;base64," in (home / "r.html").read_text()
+    assert "data:image/jpeg;base64," in (home / "r.html").read_text()
 
     assert main(["face", "delete", "--ref", "Abdullah_Gul", "--gallery", "t"]) == 0
     capsys.readouterr()

@@ -77,7 +77,7 @@ def test_enrol_verify_search_probe_delete(client):
     assert all(f["candidates"][0]["external_ref"] == "BLUE-1" for f in report["faces"] if f["face"] == 0)
     assert len(report["skipped"]) == 1 and len(report["clusters"]) == 1
     html = client.get(f"/faces/probe/{job}/report.html")
-    assert html.status_code == 200 and "data:image/png;base64," in html.text
+    assert html.status_code == 200 and "data:image/jpeg;base64," in html.text
     assert client.get(f"/faces/probe/{job}/report.csv").text.startswith("source,status")
     assert client.get("/faces/probe/nope").status_code == 404
 

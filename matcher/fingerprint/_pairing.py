@@ -9,7 +9,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._kernels import _wrap
+from ._kernels import _wrap, _wrap_near
 
 
 @njit(cache=True, nogil=True)
@@ -55,6 +55,8 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     cand_j = np.empty(na * nb, np.int64)
     used_a = np.zeros(na, np.bool_)
     used_b = np.zeros(nb, np.bool_)
+    pa = np.empty(min(na, nb), np.int64)
+    pb = np.empty(min(na, nb), np.int64)
     for s in range(seeds_a.shape[0]):
         i0 = seeds_a[s]
         j0 = seeds_b[s]
@@ -86,7 +88,7 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
                     continue
                 ey = ya[i] - by[j]
                 d2 = ex * ex + ey * ey
-                if d2 < tol2 and abs(_wrap(ta[i] - tb[j] - rot)) < tol_rad:
+                if d2 < tol2 and abs(_wrap_near(ta[i] - tb[j] - rot)) < tol_rad:
                     cand_d[count] = d2
                     cand_i[count] = i
                     cand_j[count] = j
@@ -95,8 +97,6 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
         used_a[:] = False
         used_b[:] = False
         m = 0
-        pa = np.empty(min(na, nb), np.int64)
-        pb = np.empty(min(na, nb), np.int64)
         for q in range(count):
             i = cand_i[order[q]]
             j = cand_j[order[q]]

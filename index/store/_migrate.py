@@ -13,12 +13,18 @@ from collections.abc import Callable
 from sqlalchemy import Connection, update
 
 from .errors import SchemaVersionError
-from .schema import meta
+from .schema import api_keys, meta
 
 __all__ = ["MIGRATIONS", "upgrade"]
 
+
+def _add_api_keys(conn: Connection) -> None:
+    """Version 1 -> 2: the ``api_keys`` table (hashed API keys of the service)."""
+    api_keys.create(conn, checkfirst=True)
+
+
 #: ``MIGRATIONS[n]`` upgrades a version-``n`` database to version ``n + 1``.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_api_keys}
 
 
 def upgrade(conn: Connection, url: str, found: int, target: int) -> None:

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Record", "Fingerprint", "Face", "DnaProfile", "Mark", "Notification", "AuditEntry", "TemplateRow"]
+__all__ = ["Record", "Fingerprint", "Face", "DnaProfile", "Mark", "Notification", "AuditEntry", "TemplateRow", "ApiKey"]
 
 
 class TemplateRow(NamedTuple):
@@ -101,3 +101,17 @@ class AuditEntry:
     counts: dict
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A service API key as stored: public prefix and SHA-256 of the token, never the token."""
+
+    id: int
+    prefix: str
+    secret_sha256: str
+    agency: str
+    roles: tuple[str, ...]
+    label: str | None
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None

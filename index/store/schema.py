@@ -24,11 +24,11 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "SCHEMA_VERSION", "MODALITIES", "INDEX_KINDS", "IMPRESSIONS", "MARK_STATUSES",
     "metadata", "records", "fingerprints", "marks", "faces", "dna_profiles",
-    "notifications", "webhooks", "audit", "meta", "TEMPLATE_TABLES",
+    "notifications", "webhooks", "audit", "meta", "TEMPLATE_TABLES", "ROLES", "api_keys",
 ]
 
 #: Version of the table layout written by this code.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Modalities a record can belong to.
 MODALITIES = ("fingerprint", "face", "dna")
@@ -38,6 +38,8 @@ INDEX_KINDS = MODALITIES + ("mark",)
 IMPRESSIONS = ("rolled", "plain", "unknown")
 #: Life cycle of a crime-scene mark.
 MARK_STATUSES = ("unsolved", "identified", "closed")
+#: Roles an API key can hold (see ``biomatch.api.auth``).
+ROLES = ("examiner", "enroller", "operator", "auditor", "admin")
 
 REF_LEN = 200       # external references, case references, specimen ids
 AGENCY_LEN = 64     # agency codes (for example an NCB or ORI code)
@@ -187,6 +189,20 @@ audit = Table(
     Column("counts", JSON, nullable=False),
     Column("prev_hash", String(SHA256_HEX_LEN), nullable=False),
     Column("hash", String(SHA256_HEX_LEN), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    # Schema version 2. Only the SHA-256 of the token is kept; the prefix is public and finds the row.
+    Column("id", Id, primary_key=True),
+    Column("prefix", String(32), nullable=False),
+    Column("secret_sha256", String(SHA256_HEX_LEN), nullable=False),
+    Column("agency", String(AGENCY_LEN), nullable=False),
+    Column("roles", String(128), nullable=False),  # comma-separated names from ROLES, sorted
+    Column("label", String(REF_LEN)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("prefix", name="uq_api_keys_prefix"),
 )
 
 #: Template table, id column name, blob column and version column per index kind.

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from biomatch.api.deps import StoreDep, SettingsDep
 from biomatch.api.main import ROUTERS, create_app
 from biomatch.api.settings import Settings, get_settings
+from biomatch.index.store import SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_health_reports_store(settings):
     with TestClient(create_app(settings)) as client:
         r = client.get("/health")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "backend": "sqlite", "schema_version": 1,
+    assert r.json() == {"status": "ok", "backend": "sqlite", "schema_version": SCHEMA_VERSION,
                         "generations": {"fingerprint": 0, "face": 0, "dna": 0, "mark": 0}}
     assert (settings.home / "biomatch.db").exists()
     assert r.headers["x-content-type-options"] == "nosniff"

@@ -29,7 +29,7 @@ def block_filters(size: int, normal_rad: np.ndarray, period_px: float, sigma_r: 
         Angular bandwidth in radians.
     angle_bins : int
         Orientations are quantised to ``pi / angle_bins`` (1.4 degrees by
-        default), so only that many distinct responses are computed.
+        default), and only the responses of the bins in use are computed.
 
     Returns
     -------
@@ -44,12 +44,13 @@ def block_filters(size: int, normal_rad: np.ndarray, period_px: float, sigma_r: 
     phi = np.arctan2(fy, fx)
     radial = np.exp(-0.5 * (radius - 1.0 / period_px) ** 2 / sigma_r ** 2)
     radial[0, 0] = 0.0
-    centres = (np.arange(angle_bins, dtype=np.float32) + 0.5) * (np.pi / angle_bins)
+    which = np.floor(np.mod(normal_rad, np.pi) * (angle_bins / np.pi)).astype(np.int64) % angle_bins
+    used, inverse = np.unique(which, return_inverse=True)  # only the bins some block needs
+    centres = ((used + 0.5) * (np.pi / angle_bins)).astype(np.float32)
     dphi = phi[None] - centres[:, None, None]
     dphi = np.mod(dphi + np.pi / 2, np.pi) - np.pi / 2  # the spectrum of a real block is symmetric
     bank = (radial[None] * np.exp((-0.5 / sigma_phi ** 2) * dphi * dphi)).astype(np.float32)
-    which = np.floor(np.mod(normal_rad, np.pi) * (angle_bins / np.pi)).astype(np.int64) % angle_bins
-    return bank[which]
+    return bank[inverse.reshape(-1)]
 
 
 def stft_enhance(
@@ -114,7 +115,7 @@ def stft_enhance(
     sigma_r = 1.0 / (2 * np.pi * params.gabor_sigma_across * period_px)
     sigma_phi = 1.0 / (2 * np.pi * params.gabor_sigma_along)
     h = block_filters(n, centre_theta + np.pi / 2, period_px, sigma_r, sigma_phi)
-    filtered = sfft.irfft2(spectra * h, s=(n, n), workers=1).astype(np.float32)
+    filtered = sfft.irfft2(spectra * h, s=(n, n), workers=1)
     # overlap-add: each block covers 2 x 2 cells of hop x hop; within one quadrant no two
     # blocks share a destination cell, so four vectorised additions place everything
     cells = np.zeros((prow // hop, pcol // hop, hop, hop), np.float32)

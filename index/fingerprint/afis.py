@@ -75,6 +75,25 @@ class Afis(SearchMixin):
                 if self.store.generation(kind) == self._gen[kind]:
                     save_index(index, self.store.derived_dir / f"afis-{name}.idx", self._gen[kind])
 
+    def _advance(self, kind: str) -> None:
+        """After one own write of ``kind``: keep the index current only if no other writer came between."""
+        g = self.store.generation(kind)
+        self._gen[kind] = g if g == self._gen[kind] + 1 else -1  # -1: rebuild at the next search
+
+    def sync(self) -> None:
+        """Rebuild an index whose store generation moved without this object (another process wrote).
+
+        Called at the start of every search, so enrolments made by the CLI or
+        another server show in a running service. Costs one small query per kind.
+        """
+        with self._lock:
+            for kind, name in (("fingerprint", "fingers"), ("mark", "marks")):
+                if self.store.generation(kind) != self._gen[kind]:
+                    log.info("%s index is behind the store; rebuilding", kind)
+                    index, gen = self._rebuild(self.store, kind)
+                    setattr(self, name, index)
+                    self._gen[kind] = gen
+
     def close(self) -> None:
         self.save()
         self.webhooks.close()
@@ -105,7 +124,7 @@ class Afis(SearchMixin):
                                                         for p, t in checked.items()])
             for (p, pf), fid in zip(prepared.items(), ids):
                 self.fingers.add(fid, rid, p, pf)
-            self._gen["fingerprint"] = self.store.generation("fingerprint")
+            self._advance("fingerprint")
         hits = self.reverse_search(prepared, agency=agency, subject=("record", rid, reference)) if reverse_search else []
         return rid, hits
 
@@ -133,7 +152,7 @@ class Afis(SearchMixin):
             ids = self.store.template_ids("fingerprint", [record_id]).get(record_id, [])
             self.store.delete_record(record_id)
             n = self.fingers.remove(ids)
-            self._gen["fingerprint"] = self.store.generation("fingerprint")
+            self._advance("fingerprint")
         return n
 
     def add_mark(self, case_ref: str, agency: str, template: FingerprintTemplate, *, image: bytes | None = None,
@@ -144,7 +163,7 @@ class Afis(SearchMixin):
         with self._lock:
             mid = self.store.add_mark(case_ref, agency, template.to_bytes(), TEMPLATE_VERSION, image_bytes=image)
             self.marks.add(mid, mid, 0, pm)
-            self._gen["mark"] = self.store.generation("mark")
+            self._advance("mark")
         return mid, (self.link_marks(template, exclude=mid) if link else [])
 
     def update_mark_status(self, mark_id: int, status: str) -> None:
@@ -156,12 +175,12 @@ class Afis(SearchMixin):
                 self.marks.add(mark_id, mark_id, 0, prepare(FingerprintTemplate.from_bytes(m.template)))
             else:
                 self.marks.remove([mark_id])
-            self._gen["mark"] = self.store.generation("mark")
+            self._advance("mark")
 
     def delete_mark(self, mark_id: int) -> None:
         with self._lock:
             self.store.delete_mark(mark_id)
             self.marks.remove([mark_id])
-            self._gen["mark"] = self.store.generation("mark")
+            self._advance("mark")
 
     # ------------------------------------------------------------------ search

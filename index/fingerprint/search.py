@@ -49,6 +49,7 @@ class SearchMixin:
         search would make.
         """
         _check_top(top)
+        self.sync()
         probes = {_check_position(p): (t if not isinstance(t, FingerprintTemplate) else prepare(t.validate()))
                   for p, t in fingers.items()}
         if not probes:
@@ -85,6 +86,7 @@ class SearchMixin:
                     requester: str | None = None) -> tuple[list[Candidate], float]:
         """LT->TP: a mark against every finger (only ``position_hint`` positions when given), any rotation."""
         _check_top(top)
+        self.sync()
         pm = prepare(check_minutiae(mark)) if isinstance(mark, FingerprintTemplate) else mark
         positions = None if position_hint is None else [_check_position(p) for p in np.atleast_1d(position_hint)]
         hits, eligible = self.fingers.search(pm, positions=positions, matcher_params=ANY_ROTATION_PARAMS,
@@ -111,6 +113,7 @@ class SearchMixin:
         return out
 
     def _mark_candidates(self, probe_fingers: dict, top: int, fpir: float, exclude=None) -> tuple[list[Candidate], float]:
+        self.sync()
         best: dict[int, tuple[int, float]] = {}
         comparisons = 0
         for p, pf in probe_fingers.items():

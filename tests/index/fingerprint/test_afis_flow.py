@@ -141,3 +141,15 @@ def test_reverse_search_hit_is_posted_to_the_owner_webhook(store, fvc_template):
         server.server_close()
     assert got[0]["agency"] == "UK" and got[0]["subject_id"] == mid
     assert got[0]["payload"]["subject"]["reference"] == "TP-W"
+
+
+def test_other_process_writes_show_in_a_running_afis(store, fvc_template):
+    """A second Afis on the same store (the CLI beside a server) enrols and deletes; the first sees both."""
+    server, cli = Afis.open(store), Afis.open(store)
+    rid, _ = cli.enrol_tenprint("TP-cli", "FR", {8: fvc_template(SET, "108_1")})
+    cands, _ = server.search_tenprint({8: fvc_template(SET, "108_2")})
+    assert [c.id for c in cands] == [rid]
+    server.enrol_tenprint("TP-srv", "FR", {9: fvc_template(SET, "109_1")})
+    cli.delete_record(rid)
+    assert server.search_tenprint({8: fvc_template(SET, "108_2")})[0] == []
+    assert [c.reference for c in cli.search_tenprint({9: fvc_template(SET, "109_2")})[0]] == ["TP-srv"]

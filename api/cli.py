@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "biomatch.api.cli_dna",
     "biomatch.api.cli_face",
     "biomatch.api.cli_afis",
+    "biomatch.api.cli_admin",
 )
 
 

@@ -29,16 +29,18 @@ def _serve(args) -> int:
 
 
 def _check_store(settings) -> None:
-    """Open and close the store once, so a bad URL or a too-new schema is one ``error:`` line."""
+    """Open the store once (a bad URL or a too-new schema is one ``error:`` line); a first start makes an admin key."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from biomatch.index.store import Store, StoreError
 
     from .cli import UserError
+    from .cli_admin import print_first_admin_key
 
     url = settings.resolved_database_url()
     try:
-        Store.open(url, home=settings.home).close()
+        with Store.open(url, home=settings.home) as store:
+            print_first_admin_key(store)  # a first start creates and prints an admin key once
     except (StoreError, SQLAlchemyError) as exc:
         detail = getattr(exc, "orig", None) or exc
         raise UserError(f"cannot open the database: {detail}") from None

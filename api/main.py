@@ -25,6 +25,7 @@ ROUTERS = (
     "biomatch.api.routers.dna",
     "biomatch.api.routers.faces",
     "biomatch.api.routers.afis",
+    "biomatch.api.routers.admin", "biomatch.api.routers.audit",
 )
 
 API_VERSION = "0.1.0"

@@ -1,0 +1,64 @@
+"""Test helpers: an application with one API key per role, for route tests.
+
+Use in a test module::
+
+    from biomatch.api.testing import api  # noqa: F401  (the fixture)
+
+    def test_search(api):
+        r = api.client.post("/dna/search", json=..., headers=api.auth("examiner"))
+
+``api.auth(*roles, agency="FR")`` returns the headers of a key holding exactly
+those roles for that agency (created on first use and reused).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from biomatch.index.store import Store
+
+from .auth import create_key
+from .settings import Settings
+
+__all__ = ["ApiUnderTest", "api", "bearer"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    """``Authorization: Bearer <token>`` headers."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class ApiUnderTest:
+    """A running test application and the keys made for it."""
+
+    client: object
+    settings: Settings
+    tokens: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
+    ids: dict[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
+
+    def token(self, *roles: str, agency: str = "FR") -> str:
+        """The token of a key for ``agency`` holding exactly ``roles`` (made once)."""
+        wanted = (agency, tuple(sorted(set(roles))))
+        if wanted not in self.tokens:
+            with Store.open(self.settings.resolved_database_url(), home=self.settings.home) as store:
+                new = create_key(store, agency, wanted[1], label="test")
+            self.tokens[wanted], self.ids[wanted] = new.token, new.id
+        return self.tokens[wanted]
+
+    def auth(self, *roles: str, agency: str = "FR") -> dict[str, str]:
+        """Headers authenticating as a key for ``agency`` with ``roles``."""
+        return bearer(self.token(*roles, agency=agency))
+
+
+@pytest.fixture
+def api(tmp_path):
+    """An :class:`ApiUnderTest` on a fresh SQLite store (server errors answered, not raised)."""
+    from fastapi.testclient import TestClient
+
+    from .main import create_app
+
+    settings = Settings(home=tmp_path / "home")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield ApiUnderTest(client, settings)

@@ -183,7 +183,8 @@ def familial_search(index, probe, tables, *, relationship: str = "full_sib", top
     Returns
     -------
     list of FamilialCandidate
-        Highest minimum KI first, ties to the lower position in the index.
+        Highest minimum KI first, ties to the lower position in the index;
+        candidates with KI 0 (excluded) are left out, so the list may be shorter.
     """
     if top < 1 or top > 100_000:
         raise ValueError(f"top must be 1..100000, got {top}")
@@ -203,6 +204,8 @@ def familial_search(index, probe, tables, *, relationship: str = "full_sib", top
     found.sort(key=lambda t: t[:3])
     out = []
     for neg, _, i, shard in found[:top]:  # ties: narrow shard first, then lower row
+        if neg == 0.0:
+            break  # KI 0: excluded by a Mendelian inconsistency (parent-child), never a candidate
         per_pop = {name: K.ki_product(shard.codes, i, fp.loci, fp.pair, fp.g, pi, *fp.k)
                    for pi, name in enumerate(fp.populations)}
         out.append(FamilialCandidate(int(shard.ids_at([i])[0]), -neg, per_pop))

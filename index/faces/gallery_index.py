@@ -63,7 +63,8 @@ class FaceIndex:
     """
 
     def __init__(self, dim: int = 128, kind: str = "flat", *, threads: int = 1, _faiss_index=None):
-        import faiss
+        from .threads import load_faiss
+        faiss = load_faiss()
 
         if kind not in INDEX_KINDS:
             raise ValueError(f"index kind must be one of {sorted(INDEX_KINDS)}, got {kind!r}")
@@ -103,7 +104,8 @@ class FaceIndex:
         adding 10M faces in chunks would briefly hold the old and the new copy
         (a peak near twice the final size). Reserving first avoids that.
         """
-        import faiss
+        from .threads import load_faiss
+        faiss = load_faiss()
 
         if len(self) or n <= 0:
             return
@@ -117,7 +119,8 @@ class FaceIndex:
 
     def ids(self) -> np.ndarray:
         """All ids held, in insertion order."""
-        import faiss
+        from .threads import load_faiss
+        faiss = load_faiss()
 
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
@@ -168,7 +171,8 @@ class FaceIndex:
 
     def memory_bytes(self) -> int:
         """Bytes of vector codes and ids (the bulk of the index's memory)."""
-        import faiss
+        from .threads import load_faiss
+        faiss = load_faiss()
 
         inner = faiss.downcast_index(self.index.index)
         code_size = int(getattr(inner, "code_size", 4 * self.dim))

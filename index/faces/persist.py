@@ -36,7 +36,8 @@ def save_index(index: FaceIndex, path: str | os.PathLike, *, model_id: str, gene
 
     ``record_map`` is an optional ``(n, 2)`` int64 array of ``(face id, record id)``.
     """
-    import faiss
+    from .threads import load_faiss
+    faiss = load_faiss()
 
     rmap = np.zeros((0, 2), "<i8") if record_map is None else np.ascontiguousarray(record_map, "<i8").reshape(-1, 2)
     header = json.dumps({"version": _FILE_VERSION, "kind": index.kind, "dim": index.dim, "model_id": model_id,
@@ -48,7 +49,8 @@ def save_index(index: FaceIndex, path: str | os.PathLike, *, model_id: str, gene
 def load_index(path: str | os.PathLike, *, generation: int, model_id: str, kind: str, dim: int,
                threads: int = 1) -> tuple[FaceIndex, np.ndarray] | None:
     """``(index, record map)`` at ``path`` if current for ``generation``/``model_id``/``kind``, else ``None``."""
-    import faiss
+    from .threads import load_faiss
+    faiss = load_faiss()
 
     payload = load_derived(path, int(generation))
     if payload is None:

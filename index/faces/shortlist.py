@@ -33,7 +33,8 @@ class ShortlistIndex:
 
     def __init__(self, exact: FaceIndex, *, nlist: int | None = None, nprobe: int = 32, shortlist: int = 200,
                  train_size: int = 200_000, seed: int = 0):
-        import faiss
+        from .threads import load_faiss
+        faiss = load_faiss()
 
         n = len(exact)
         if n < 1000:
@@ -53,7 +54,8 @@ class ShortlistIndex:
                 self.index.add_with_ids(exact.reconstruct(chunk), chunk)
 
     def search(self, queries, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        import faiss
+        from .threads import load_faiss
+        faiss = load_faiss()
 
         q = _check_vectors(queries, self.exact.dim, "queries")
         width = max(int(k), self.shortlist)

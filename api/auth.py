@@ -40,7 +40,7 @@ from .deps import StoreDep
 
 __all__ = [
     "User", "NewKey", "create_key", "hash_token", "authenticate", "bootstrap_admin_key", "parse_roles",
-    "get_current_user", "CurrentUser", "require_roles", "ROLES",
+    "get_current_user", "CurrentUser", "require_roles", "ROLES", "acting_agency", "check_owner",
     "ExaminerUser", "EnrollerUser", "OperatorUser", "AuditorUser", "AdminUser",
 ]
 
@@ -184,6 +184,23 @@ def require_roles(*roles: str):
     dependency.required_roles = frozenset(roles)  # read by the route-coverage test
     dependency.__name__ = f"require_{'_or_'.join(roles)}"
     return dependency
+
+
+def acting_agency(user: User, agency: str | None, field: str = "agency") -> str:
+    """The agency a request acts for: ``user.agency``; a different one named in the request is 403.
+
+    An empty or missing ``agency`` means the key's own agency.
+    """
+    if agency and agency != user.agency:
+        raise HTTPException(403, f"{field} {agency!r}: this API key acts for agency {user.agency!r} only")
+    return user.agency
+
+
+def check_owner(user: User, owner_agency: str, what: str) -> None:
+    """403 unless ``what`` (a record, mark, job) belongs to the key's agency."""
+    if owner_agency != user.agency:
+        raise HTTPException(403, f"{what} belongs to agency {owner_agency!r}; this API key acts for "
+                                 f"agency {user.agency!r}")
 
 
 ExaminerUser = Annotated[User, Depends(require_roles("examiner"))]

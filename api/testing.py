@@ -8,10 +8,12 @@ Use in a test module::
         r = api.client.post("/dna/search", json=..., headers=api.auth("examiner"))
 
 ``api.auth(*roles, agency="FR")`` returns the headers of a key holding exactly
-those roles for that agency (created on first use and reused).
+those roles for that agency (created on first use and reused). For another
+store (both backends), ``with open_api(Settings(..., database_url=db_url)) as api:``.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import pytest
@@ -21,7 +23,7 @@ from biomatch.index.store import Store
 from .auth import create_key
 from .settings import Settings
 
-__all__ = ["ApiUnderTest", "api", "bearer"]
+__all__ = ["ApiUnderTest", "api", "open_api", "bearer"]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -52,13 +54,19 @@ class ApiUnderTest:
         return bearer(self.token(*roles, agency=agency))
 
 
-@pytest.fixture
-def api(tmp_path):
-    """An :class:`ApiUnderTest` on a fresh SQLite store (server errors answered, not raised)."""
+@contextlib.contextmanager
+def open_api(settings: Settings):
+    """Run the application of ``settings`` (lifespan included) and yield an :class:`ApiUnderTest`."""
     from fastapi.testclient import TestClient
 
     from .main import create_app
 
-    settings = Settings(home=tmp_path / "home")
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield ApiUnderTest(client, settings)
+
+
+@pytest.fixture
+def api(tmp_path):
+    """An :class:`ApiUnderTest` on a fresh SQLite store (server errors answered, not raised)."""
+    with open_api(Settings(home=tmp_path / "home")) as under_test:
+        yield under_test

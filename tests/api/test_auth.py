@@ -175,3 +175,19 @@ def test_audit_routes_read_and_verify(api):  # noqa: F811
     later = c.get("/audit/entries", params={"after_id": 2, "limit": 1}, headers=auditor).json()
     assert [(e["id"], e["action"], e["agency"]) for e in later] == [(3, "audit.read", "EU")]
     assert c.get("/audit/entries", params={"limit": 0}, headers=auditor).status_code == 422
+
+
+def test_acting_agency_and_owner_checks():
+    from fastapi import HTTPException
+
+    from biomatch.api.auth import acting_agency, check_owner
+
+    user = User(1, "abc", "FR", frozenset({"enroller"}))
+    assert acting_agency(user, None) == acting_agency(user, "") == acting_agency(user, "FR") == "FR"
+    with pytest.raises(HTTPException) as err:
+        acting_agency(user, "DE", "owner_agency")
+    assert err.value.status_code == 403 and "owner_agency 'DE'" in err.value.detail
+    check_owner(user, "FR", "record 3")
+    with pytest.raises(HTTPException) as err:
+        check_owner(user, "DE", "record 3")
+    assert err.value.status_code == 403 and "record 3 belongs to agency 'DE'" in err.value.detail

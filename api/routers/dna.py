@@ -2,16 +2,24 @@
 
 Translation only: schemas in, :mod:`biomatch.index.dna` / :mod:`biomatch.matcher.dna` calls, schemas out.
 Bad profiles raise :class:`~biomatch.extractors.dna.ProfileError` (a ValueError), answered 422.
+
+Every route needs an API key: ``enroller`` to add or delete (profiles are
+owned by the key's agency, and only that agency's records can be deleted),
+``examiner`` to search, compute statistics or run a familial search (a
+restricted record is seen by its owner agency only). Each call is audited
+with ids and counts, never with profiles.
 """
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from biomatch.extractors.dna import StrProfile, parse_cmf, parse_genemapper_csv
 
+from ..audit import AuditDep
+from ..auth import EnrollerUser, ExaminerUser
 from ..deps import SettingsDep, StoreDep, app_resource
 
 router = APIRouter(prefix="/dna", tags=["dna"])
@@ -51,8 +59,9 @@ class ProfileIn(BaseModel):
 
 
 class EnrolIn(BaseModel):
+    """Profiles to enrol; they are owned by the API key's agency."""
+
     profiles: list[ProfileIn]
-    agency: str = ""
     restricted: bool = False
     wildcards: bool = False
 
@@ -63,7 +72,6 @@ class ImportIn(BaseModel):
     format: Literal["csv", "cmf"]
     content: str
     category: str = "convicted_offender"
-    agency: str = ""
     restricted: bool = False
     wildcards: bool = False
 
@@ -78,7 +86,6 @@ class SearchIn(BaseModel):
     rule: Literal["high", "moderate", "low", "prum"] = "moderate"
     categories: list[str] | None = None
     agencies: list[str] | None = None
-    requester_agency: str | None = None
     limit: int | None = Field(None, ge=1)
     min_loci: int | None = Field(None, ge=1)
     method: Literal["hw", "nrc4.1", "nrc4.10"] = "nrc4.10"
@@ -99,7 +106,6 @@ class FamilialIn(BaseModel):
     min_ki: float = Field(0.0, ge=0.0)
     categories: list[str] | None = None
     agencies: list[str] | None = None
-    requester_agency: str | None = None
 
 
 def _check_batch(n: int, settings) -> None:
@@ -109,43 +115,61 @@ def _check_batch(n: int, settings) -> None:
         raise ValueError(f"{n} profiles exceed the batch limit of {settings.max_batch}")
 
 
+def _owned(profiles, agency: str):
+    """Profiles stamped with the key's agency (a profile naming another agency is refused)."""
+    out = []
+    for p in profiles:
+        if p.agency and p.agency != agency:
+            raise ValueError(f"specimen {p.specimen_id!r}: agency {p.agency!r} is not this API key's agency {agency!r}")
+        out.append(StrProfile(p.specimen_id, p.loci, p.category, agency, p.mixture, p.tri_allelic))
+    return out
+
+
 @router.post("/profiles", status_code=201, response_model=Enrolled, summary="Enrol profiles (one transaction)")
-def enrol(body: EnrolIn, gallery: GalleryDep, settings: SettingsDep) -> Enrolled:
+def enrol(body: EnrolIn, user: EnrollerUser, audit: AuditDep, gallery: GalleryDep, settings: SettingsDep) -> Enrolled:
     """Validate every profile, then store all of them in one transaction (nothing on any error)."""
     _check_batch(len(body.profiles), settings)
-    profiles = [p.to_profile(body.wildcards) for p in body.profiles]
-    ids = gallery.enrol(profiles, agency=body.agency, restricted=body.restricted)
+    profiles = _owned([p.to_profile(body.wildcards) for p in body.profiles], user.agency)
+    ids = gallery.enrol(profiles, agency=user.agency, restricted=body.restricted)
+    audit("dna.enrol", subject_ids=[p.specimen_id for p in profiles], result_ids=ids, counts={"profiles": len(ids)})
     return Enrolled(profile_ids=ids, searchable=len(gallery))
 
 
 @router.post("/import", status_code=201, response_model=Enrolled, summary="Bulk import a CSV or CMF document")
-def import_file(body: ImportIn, gallery: GalleryDep, settings: SettingsDep) -> Enrolled:
+def import_file(body: ImportIn, user: EnrollerUser, audit: AuditDep, gallery: GalleryDep,
+                settings: SettingsDep) -> Enrolled:
     if body.format == "cmf":
-        profiles = parse_cmf(body.content, wildcards=body.wildcards, agency=body.agency)
+        profiles = parse_cmf(body.content, wildcards=body.wildcards, agency=user.agency)
     else:
-        profiles = parse_genemapper_csv(body.content, category=body.category, agency=body.agency,
+        profiles = parse_genemapper_csv(body.content, category=body.category, agency=user.agency,
                                         wildcards=body.wildcards)
     _check_batch(len(profiles), settings)
-    ids = gallery.enrol(profiles, agency=body.agency, restricted=body.restricted)
+    profiles = _owned(profiles, user.agency)
+    ids = gallery.enrol(profiles, agency=user.agency, restricted=body.restricted)
+    audit("dna.import", subject_ids=[p.specimen_id for p in profiles], result_ids=ids, counts={"profiles": len(ids)})
     return Enrolled(profile_ids=ids, searchable=len(gallery))
 
 
 @router.post("/search", summary="Search profiles at a CODIS stringency or under the Prüm rules")
-def search(body: SearchIn, gallery: GalleryDep, tables: TablesDep, settings: SettingsDep) -> dict:
+def search(body: SearchIn, user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, tables: TablesDep,
+           settings: SettingsDep) -> dict:
     from biomatch.index.dna.flow import search_gallery
 
     _check_batch(len(body.profiles), settings)
     limit = min(body.limit or settings.default_candidates, settings.max_candidates)
     probes = [p.to_profile(body.wildcards) for p in body.profiles]
     results = search_gallery(gallery, probes, rule=body.rule, categories=body.categories, agencies=body.agencies,
-                             requester_agency=body.requester_agency, limit=limit, tables=tables,
+                             requester_agency=user.agency, limit=limit, tables=tables,
                              method=body.method, min_loci=body.min_loci)
+    audit("dna.search", subject_ids=[p.specimen_id for p in probes],
+          result_ids=[r.profile_id for rs in results for r in rs],
+          counts={"probes": len(probes), "candidates": sum(len(rs) for rs in results)})
     return {"results": [{"specimen_id": p.specimen_id, "candidates": [r.to_dict() for r in rs]}
                         for p, rs in zip(probes, results)]}
 
 
 @router.post("/stats", summary="Random match probability and LR per population")
-def stats(body: StatsIn, tables: TablesDep) -> dict:
+def stats(body: StatsIn, user: ExaminerUser, tables: TablesDep) -> dict:
     from biomatch.extractors.dna import normalise_locus
     from biomatch.extractors.dna.params import StatsParams
     from biomatch.matcher.dna import match_statistics
@@ -159,16 +183,23 @@ def stats(body: StatsIn, tables: TablesDep) -> dict:
 
 
 @router.post("/familial", summary="Rank the database by kinship index (minimum over populations)")
-def familial(body: FamilialIn, gallery: GalleryDep, tables: TablesDep, settings: SettingsDep) -> dict:
+def familial(body: FamilialIn, user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, tables: TablesDep,
+             settings: SettingsDep) -> dict:
     from biomatch.index.dna.flow import familial_gallery
 
     top = min(body.top or settings.default_candidates, settings.max_candidates)
     ranked = familial_gallery(gallery, body.profile.to_profile(), tables, relationship=body.relationship, top=top,
                               min_ki=body.min_ki, categories=body.categories, agencies=body.agencies,
-                              requester_agency=body.requester_agency)
+                              requester_agency=user.agency)
+    audit("dna.familial", subject_ids=[body.profile.specimen_id], result_ids=[r.profile_id for r in ranked],
+          counts={"candidates": len(ranked)})
     return {"relationship": body.relationship, "candidates": [r.to_dict() for r in ranked]}
 
 
 @router.delete("/records/{record_id}", status_code=204, summary="Delete a DNA record and its profiles")
-def delete(record_id: int, gallery: GalleryDep) -> None:
-    gallery.delete_record(record_id)
+def delete(record_id: int, user: EnrollerUser, audit: AuditDep, gallery: GalleryDep, store: StoreDep) -> None:
+    record = store.get_record(record_id)  # NotFoundError -> 404
+    if record.owner_agency != user.agency:
+        raise HTTPException(403, f"record {record_id} belongs to agency {record.owner_agency}, not {user.agency}")
+    removed = gallery.delete_record(record_id)
+    audit("dna.delete", subject_ids=[record_id], counts={"profiles": removed})

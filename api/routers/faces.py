@@ -7,6 +7,13 @@ Translation only: uploads are decoded and embedded by
 whose content type is not an image is refused with 415, bytes that do not
 decode (corrupt, empty, decompression bomb, not an image) with 422 naming
 the problem, and nothing is stored.
+
+Every route needs an API key: ``enroller`` to enrol or delete (records are
+owned by the key's agency, and only that agency's records can be deleted),
+``examiner`` to verify or search, ``operator`` for bulk probe jobs (a job is
+visible to its own agency only). A restricted record is seen by its owner
+agency only. Each call is audited with references, SHA-256 of the uploads,
+ids and counts, never with images or templates.
 """
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, HTTPExcepti
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from ..audit import AuditDep
+from ..auth import EnrollerUser, ExaminerUser, OperatorUser
 from ..deps import SettingsDep, StoreDep, app_resource
 
 router = APIRouter(prefix="/faces", tags=["faces"])
@@ -99,14 +108,16 @@ def _read(upload: UploadFile, settings) -> bytes:
 
 
 def _extract(upload: UploadFile, settings, keep_crops: bool = False):
+    """``(extraction, sha256 of the upload)``."""
     from biomatch.extractors.faces import extract_faces
     from biomatch.extractors.imageio import decode_image
+    from biomatch.index.store import sha256_hex
 
     data = _read(upload, settings)
     if not data:
         raise ValueError(f"{upload.filename}: empty file (0 bytes)")
     image = decode_image(data, mode="RGB", max_pixels=settings.max_image_pixels, name=upload.filename or "upload")
-    return extract_faces(image, keep_crops=keep_crops)
+    return extract_faces(image, keep_crops=keep_crops), sha256_hex(data)
 
 
 def _face_out(f) -> dict:
@@ -115,38 +126,45 @@ def _face_out(f) -> dict:
 
 
 @router.post("/enrol", response_model=EnrolOut, status_code=201, summary="Enrol a record from face images")
-def enrol(gallery: GalleryDep, settings: SettingsDep, images: Annotated[list[UploadFile], File()],
+def enrol(user: EnrollerUser, audit: AuditDep, gallery: GalleryDep, settings: SettingsDep,
+          images: Annotated[list[UploadFile], File()],
           external_ref: Annotated[str, Form(min_length=1, max_length=200)],
-          owner_agency: Annotated[str, Form(min_length=1, max_length=100)],
           restricted: Annotated[bool, Form()] = False) -> EnrolOut:
-    """One record from the largest face above the quality floor in each image (422 if an image has none)."""
+    """One record of the key's agency from the largest face above the quality floor in each image.
+
+    An image without such a face answers 422 and nothing is enrolled.
+    """
     if len(images) > settings.max_batch:
         raise ValueError(f"{len(images)} images; the limit is {settings.max_batch}")
-    templates = []
+    templates, hashes = [], []
     for upload in images:
-        result = _extract(upload, settings)
+        result, sha = _extract(upload, settings)
         if not result.accepted:
             raise ValueError(f"{upload.filename}: {result.message}; nothing enrolled")
         templates.append(result.accepted[0])
-    rid, ids = gallery.enrol(external_ref, owner_agency, templates, restricted=restricted)
+        hashes.append(sha)
+    rid, ids = gallery.enrol(external_ref, user.agency, templates, restricted=restricted)
+    audit("face.enrol", subject_ids=[external_ref, *hashes], result_ids=[rid, *ids], counts={"faces": len(ids)})
     return EnrolOut(record_id=rid, face_ids=ids, gallery_size=len(gallery))
 
 
 @router.post("/verify", response_model=VerifyOut, summary="Compare the largest faces of two images (1:1)")
-def verify(settings: SettingsDep, image_a: Annotated[UploadFile, File()], image_b: Annotated[UploadFile, File()],
-           threshold: Annotated[float | None, Form()] = None) -> VerifyOut:
+def verify(user: ExaminerUser, audit: AuditDep, settings: SettingsDep, image_a: Annotated[UploadFile, File()],
+           image_b: Annotated[UploadFile, File()], threshold: Annotated[float | None, Form()] = None) -> VerifyOut:
     from biomatch.matcher.faces import load_calibration, prepare, score
     from biomatch.matcher.faces.thresholds import verify_threshold
 
-    faces = []
+    faces, hashes = [], []
     for upload in (image_a, image_b):
-        result = _extract(upload, settings)
+        result, sha = _extract(upload, settings)
         if not result.accepted:
             raise ValueError(f"{upload.filename}: {result.message}")
         faces.append(result.accepted[0])
+        hashes.append(sha)
     cal = load_calibration(faces[0].model_id)
     t = verify_threshold(cal) if threshold is None else threshold
     s = score(prepare(faces[0]), faces[1])
+    audit("face.verify", subject_ids=hashes, counts={"match": int(s >= t)})
     return VerifyOut(score=s, fmr=cal.fmr_at(s), threshold=t, match=s >= t)
 
 
@@ -157,16 +175,18 @@ def _threshold(gallery, threshold: float | None, fpir: float | None) -> float | 
 
 
 @router.post("/search", response_model=SearchOut, summary="Search every face of an image (1:N)")
-def search(gallery: GalleryDep, settings: SettingsDep, image: Annotated[UploadFile, File()],
-           top: Annotated[int | None, Form(ge=1)] = None, threshold: Annotated[float | None, Form()] = None,
-           fpir: Annotated[float | None, Form(gt=0, lt=1)] = None,
-           requester_agency: Annotated[str | None, Form()] = None) -> SearchOut:
+def search(user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, settings: SettingsDep,
+           image: Annotated[UploadFile, File()], top: Annotated[int | None, Form(ge=1)] = None,
+           threshold: Annotated[float | None, Form()] = None,
+           fpir: Annotated[float | None, Form(gt=0, lt=1)] = None) -> SearchOut:
     """No face in the image is a normal answer: ``faces`` is empty and ``message`` says "no face found"."""
     top = min(top or settings.default_candidates, settings.max_candidates)
     t = _threshold(gallery, threshold, fpir)
-    result = _extract(image, settings)
+    result, sha = _extract(image, settings)
     hits = gallery.search([f.template.embedding for f in result.faces], top=top, threshold=t,
-                          requester_agency=requester_agency) if result.faces else []
+                          requester_agency=user.agency) if result.faces else []
+    audit("face.search", subject_ids=[sha], result_ids=[c.record_id for cands in hits for c in cands],
+          counts={"faces": len(result.faces), "candidates": sum(len(c) for c in hits)})
     faces = [SearchFaceOut(**_face_out(f), candidates=[CandidateOut(
         rank=c.rank, record_id=c.record_id, face_id=c.face_id, external_ref=c.external_ref,
         owner_agency=c.owner_agency, score=c.score, fmr=c.fmr, fmr_is_upper_bound=c.fmr_is_bound) for c in cands])
@@ -174,15 +194,25 @@ def search(gallery: GalleryDep, settings: SettingsDep, image: Annotated[UploadFi
     return SearchOut(message=result.message, threshold=t, faces=faces)
 
 
-@router.delete("/records/{record_id}", summary="Delete a face record and its faces")
-def delete(record_id: int, gallery: GalleryDep) -> dict:
-    return {"record_id": record_id, "faces_removed": gallery.delete(record_id)}
+@router.delete("/records/{record_id}", summary="Delete a face record of the key's agency and its faces")
+def delete(record_id: int, user: EnrollerUser, audit: AuditDep, gallery: GalleryDep, store: StoreDep) -> dict:
+    from biomatch.index.store import NotFoundError
+
+    record = store.get_record(record_id)  # NotFoundError -> 404
+    if record.modality != "face":
+        raise NotFoundError(f"no face record with id {record_id}")
+    if record.owner_agency != user.agency:
+        raise HTTPException(403, f"record {record_id} belongs to agency {record.owner_agency}, not {user.agency}")
+    removed = gallery.delete(record_id)
+    audit("face.delete", subject_ids=[record_id], counts={"faces": removed})
+    return {"record_id": record_id, "faces_removed": removed}
 
 
 # ------------------------------------------------------------------ bulk probe
 class _Job:
-    def __init__(self, files: int):
+    def __init__(self, files: int, agency: str):
         self.id, self.status, self.files, self.done = uuid.uuid4().hex, "queued", files, 0
+        self.agency = agency
         self.error: str | None = None
         self.result = None
         self.lock = threading.Lock()
@@ -214,11 +244,10 @@ def _run_job(job: _Job, folder, gallery, top, threshold, cluster_threshold, requ
 
 
 @router.post("/probe", response_model=JobOut, status_code=202, summary="Start a bulk probe job")
-def probe(background: BackgroundTasks, gallery: GalleryDep, jobs: JobsDep, settings: SettingsDep,
-          images: Annotated[list[UploadFile], File()], top: Annotated[int, Form(ge=1)] = 10,
+def probe(user: OperatorUser, audit: AuditDep, background: BackgroundTasks, gallery: GalleryDep, jobs: JobsDep,
+          settings: SettingsDep, images: Annotated[list[UploadFile], File()], top: Annotated[int, Form(ge=1)] = 10,
           threshold: Annotated[float | None, Form()] = None, fpir: Annotated[float | None, Form(gt=0, lt=1)] = None,
-          cluster: Annotated[bool, Form()] = False,
-          requester_agency: Annotated[str | None, Form()] = None) -> JobOut:
+          cluster: Annotated[bool, Form()] = False) -> JobOut:
     """Files are checked for an image content type now and decoded in the job (bad ones are skipped and listed)."""
     import tempfile
     from pathlib import Path
@@ -232,37 +261,44 @@ def probe(background: BackgroundTasks, gallery: GalleryDep, jobs: JobsDep, setti
     folder = Path(tempfile.mkdtemp(prefix="face-probe-"))
     for i, (data, name) in enumerate(blobs):
         (folder / f"{i:06d}-{Path(name).name or 'image'}").write_bytes(data)
-    job = _Job(len(blobs))
+    job = _Job(len(blobs), user.agency)
     finished = [k for k, j in jobs.items() if j.status in ("done", "failed")]
     for k in finished[: max(0, len(finished) - _KEEP_FINISHED_JOBS + 1)]:  # oldest first (dicts keep order)
         del jobs[k]
     jobs[job.id] = job
     cluster_t = load_calibration(gallery.model_id).threshold_at_fmr(DEFAULT_CLUSTER_FMR) if cluster else None
     background.add_task(_run_job, job, folder, gallery, min(top, settings.max_candidates), t, cluster_t,
-                        requester_agency)
+                        user.agency)
+    from biomatch.index.store import sha256_hex
+
+    audit("face.probe", subject_ids=[job.id, *(sha256_hex(d) for d, _ in blobs)], counts={"files": len(blobs)})
     return job.out()
 
 
-def _job(jobs: dict, job_id: str) -> _Job:
-    if job_id not in jobs:
+def _job(jobs: dict, job_id: str, user) -> _Job:
+    job = jobs.get(job_id)
+    if job is None or job.agency != user.agency:  # another agency's job does not exist for this caller
         raise HTTPException(404, f"no face probe job {job_id!r}")
-    return jobs[job_id]
+    return job
 
 
 @router.get("/probe/{job_id}", response_model=JobOut, summary="Status of a bulk probe job")
-def probe_status(job_id: str, jobs: JobsDep) -> JobOut:
-    return _job(jobs, job_id).out()
+def probe_status(job_id: str, user: OperatorUser, jobs: JobsDep) -> JobOut:
+    return _job(jobs, job_id, user).out()
 
 
 @router.get("/probe/{job_id}/report.{fmt}", summary="Download a finished job's report (csv, json or html)")
-def probe_report(job_id: str, fmt: str, jobs: JobsDep) -> Response:
+def probe_report(job_id: str, fmt: str, user: OperatorUser, audit: AuditDep, jobs: JobsDep) -> Response:
     from biomatch.api.face_report import render_report
 
-    job = _job(jobs, job_id)
+    job = _job(jobs, job_id, user)
     if job.status != "done":
         raise HTTPException(409, f"job {job_id} is {job.status}; no report yet")
     media = {"csv": "text/csv", "json": "application/json", "html": "text/html"}
     if fmt not in media:
         raise HTTPException(404, f"report format {fmt!r}: use csv, json or html")
+    audit("face.probe_report", subject_ids=[job.id], result_ids=sorted({c.record_id for f in job.result.faces
+                                                                          for c in f.candidates}),
+          counts={"faces": len(job.result.faces)})
     return Response(render_report(job.result, f".{fmt}"), media_type=media[fmt],
                     headers={"Content-Disposition": f'attachment; filename="face-probe-{job_id}.{fmt}"'})

@@ -144,6 +144,8 @@ def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, jso
         real = main.embeddings[main.accepted]
         results["search"] = _search_section(real, list(sizes), threads, list(kinds))
     results["peak_rss_gb"] = spd.peak_rss_bytes() / 1e9
+    results["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
+    results["load_average_1min_end"] = os.getloadavg()[0]
     if plot:
         _plot_det(genuine, impostor, plot, main.root.name)
     Path(json_out).write_text(json.dumps(results, indent=1, default=float) + "\n", encoding="utf-8")

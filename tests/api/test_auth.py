@@ -191,3 +191,14 @@ def test_acting_agency_and_owner_checks():
     with pytest.raises(HTTPException) as err:
         check_owner(user, "DE", "record 3")
     assert err.value.status_code == 403 and "record 3 belongs to agency 'DE'" in err.value.detail
+
+
+def test_tokens_never_reach_the_log(api, caplog):  # noqa: F811
+    import logging
+
+    token = api.token("examiner")
+    with caplog.at_level(logging.DEBUG):
+        api.client.get("/admin/keys", headers=bearer(token))          # 403
+        api.client.get("/admin/keys", headers=bearer(token + "x"))    # 401
+        api.client.get("/audit/entries", headers={"X-API-Key": token})
+    assert caplog.records and token not in caplog.text and token.split("_")[2] not in caplog.text

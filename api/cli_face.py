@@ -33,7 +33,7 @@ def register(sub) -> None:
     en.add_argument("--folders", help="enrol every sub-folder of this folder as one record (ref = folder name)")
     en.add_argument("--first", type=int, default=0, help="with --folders: at most this many images each (0 = all)")
     _gallery_args(en)
-    en.set_defaults(func=_enrol)
+    en.set_defaults(func=_early(_enrol))
 
     ve = cmds.add_parser("verify", help="compare the largest face of two images (1:1)")
     ve.add_argument("image_a")
@@ -45,7 +45,7 @@ def register(sub) -> None:
     se.add_argument("image")
     _search_args(se)
     _gallery_args(se)
-    se.set_defaults(func=_search)
+    se.set_defaults(func=_early(_search))
 
     pr = cmds.add_parser("probe", help="bulk probe: images, folders or lists of paths -> report")
     pr.add_argument("paths", nargs="+", help="images, folders (recursive) or .txt files listing paths")
@@ -55,12 +55,22 @@ def register(sub) -> None:
     pr.add_argument("--batch", type=int, default=16, help="images per extraction/search batch (default 16)")
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
     _gallery_args(pr)
-    pr.set_defaults(func=_probe)
+    pr.set_defaults(func=_early(_probe))
 
     de = cmds.add_parser("delete", help="delete a record and its faces")
     de.add_argument("--ref", required=True, help="external reference of the record")
     _gallery_args(de)
-    de.set_defaults(func=_delete)
+    de.set_defaults(func=_early(_delete))
+
+
+def _early(func):
+    """Run ``func`` after the OpenMP wait policy is set (before any library loads libgomp)."""
+    def run(args):
+        from biomatch.index.faces.threads import prefer_passive_openmp
+
+        prefer_passive_openmp()
+        return func(args)
+    return run
 
 
 def _gallery_args(p) -> None:

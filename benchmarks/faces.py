@@ -104,6 +104,9 @@ def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, jso
                        plot: str | None = None, sets=("lfw_dev", "orl_att"), sizes=(1_000_000, 10_000_000),
                        kinds=("flat",), threads: int = 2, speed_images: int = 40,
                        write_calibration: str | None = None, skip=()) -> dict:
+    from biomatch.index.faces.threads import prefer_passive_openmp
+
+    prefer_passive_openmp()  # before scikit-learn or faiss loads libgomp
     import cv2
 
     cv2.setNumThreads(1)

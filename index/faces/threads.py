@@ -15,8 +15,10 @@ faiss-cpu 1.15 traps measured on the shared 2-core box:
   while the other core is busy. With ``OMP_WAIT_POLICY=PASSIVE`` they sleep
   instead: on the loaded box, 1M batched search with 2 threads went from
   56-62 ms to 7-8 ms a query (1 thread: 6-9 ms). libgomp reads the variable
-  once, when faiss loads it, so :func:`configure_faiss` sets it (unless the
-  user already did) before the first ``import faiss``.
+  once, when the first library using it loads (scikit-learn can load the
+  same libgomp before faiss), so :func:`prefer_passive_openmp` must run early:
+  the face CLI commands and the benchmark call it first thing, and a service
+  should be started with ``OMP_WAIT_POLICY=PASSIVE`` in its environment.
 """
 from __future__ import annotations
 
@@ -24,13 +26,21 @@ import contextlib
 import os
 import sys
 
-__all__ = ["search_threads", "configure_faiss", "load_faiss"]
+__all__ = ["search_threads", "configure_faiss", "load_faiss", "prefer_passive_openmp"]
+
+
+def prefer_passive_openmp() -> str:
+    """Default ``OMP_WAIT_POLICY`` to ``PASSIVE`` (a user's own choice is kept); returns the policy.
+
+    Effective only before libgomp is loaded in this process.
+    """
+    return os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def load_faiss():
-    """``import faiss``, with ``OMP_WAIT_POLICY=PASSIVE`` set first unless the user chose a policy."""
+    """``import faiss``, after :func:`prefer_passive_openmp` if faiss is not loaded yet."""
     if "faiss" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        prefer_passive_openmp()
     import faiss
 
     return faiss

@@ -6,6 +6,12 @@ searches run in :class:`biomatch.index.fingerprint.Afis`. Bad input (an
 image that does not decode, an unknown finger position, a mark with fewer
 than 6 minutiae, a duplicate reference) is answered 4xx problem+json and
 nothing is stored.
+
+Every route needs an API key: ``examiner`` to search, verify and read,
+``enroller`` to add, change and delete items of the key's own agency. The
+agency of an enrolment or mark is the key's; hits on other agencies' items
+notify them. Every call is appended to the audit trail (ids, references and
+counts only).
 """
 from __future__ import annotations
 
@@ -15,6 +21,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from pydantic import BaseModel
 
+from ..audit import AuditDep
+from ..auth import EnrollerUser, ExaminerUser, acting_agency, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
 
 router = APIRouter(prefix="/afis", tags=["afis"])
@@ -153,41 +161,52 @@ def _fingers(images, positions, settings, dpi):
 
 
 @router.post("/tenprints", response_model=EnrolOut, status_code=201, summary="Enrol a tenprint record")
-def enrol(afis: AfisDep, settings: SettingsDep, images: Annotated[list[UploadFile], File()],
+def enrol(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: AuditDep,
+          images: Annotated[list[UploadFile], File()],
           positions: Annotated[str, Form(description="finger positions 1..10 of the images, comma-separated")],
           reference: Annotated[str, Form(min_length=1, max_length=200)],
-          agency: Annotated[str, Form(min_length=1, max_length=100)],
+          agency: Annotated[str | None, Form(max_length=100, description="default: the key's agency")] = None,
           dpi: Annotated[float, Form(ge=100, le=2000)] = 500, restricted: Annotated[bool, Form()] = False,
           impression: Annotated[str, Form()] = "rolled") -> EnrolOut:
     """Every finger is extracted before anything is stored; then the reverse search runs against unsolved marks."""
-    from biomatch.index.store import sha256_hex
-
+    agency = acting_agency(user, agency)
     fingers = _fingers(images, positions, settings, dpi)
     rid, hits = afis.enrol_tenprint(reference, agency, fingers, impression=impression, restricted=restricted)
+    audit("afis.enrol", subject_ids=[reference], result_ids=[rid] + [f"mark:{c.id}" for c in hits if c.hit],
+          counts={"fingers": len(fingers), "reverse_hits": sum(c.hit for c in hits)})
     return EnrolOut(record_id=rid, fingers=len(fingers), reverse_search=[_cand(c) for c in hits])
 
 
 @router.post("/tenprints/transaction", response_model=EnrolOut, status_code=201,
              summary="Enrol the tenprint of an ANSI/NIST-ITL transaction (Type-4/14 images, Type-9 minutiae)")
-def enrol_transaction(afis: AfisDep, settings: SettingsDep, transaction: Annotated[UploadFile, File()],
-                      agency: Annotated[str, Form(min_length=1, max_length=100)],
+def enrol_transaction(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: AuditDep,
+                      transaction: Annotated[UploadFile, File()],
+                      agency: Annotated[str | None, Form(max_length=100)] = None,
                       reference: Annotated[str | None, Form(max_length=200)] = None,
                       restricted: Annotated[bool, Form()] = False) -> EnrolOut:
     """The reference defaults to the transaction's TCN (1.009). A transaction that does not parse is 422."""
+    agency = acting_agency(user, agency)
     rid, hits = afis.import_transaction(_bytes(transaction, settings, image=False), agency, reference=reference,
                                         restricted=restricted)
+    audit("afis.import", subject_ids=[afis.store.get_record(rid).external_ref], result_ids=[rid],
+          counts={"reverse_hits": sum(c.hit for c in hits)})
     return EnrolOut(record_id=rid, fingers=len(afis.store.get_fingerprints(rid)),
                     reverse_search=[_cand(c) for c in hits])
 
 
 @router.get("/records/{record_id}/type9", summary="Export a record's minutiae as an ANSI/NIST-ITL transaction")
-def export_type9(record_id: int, store: StoreDep):
+def export_type9(record_id: int, store: StoreDep, user: ExaminerUser, audit: AuditDep):
     from fastapi.responses import Response
 
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
     from biomatch.index.fingerprint.ansinist import write_transaction
 
     rec = store.get_record(record_id)
+    if rec.modality != "fingerprint":
+        raise ValueError(f"record {record_id} is a {rec.modality} record, not a tenprint")
+    if rec.restricted:
+        check_owner(user, rec.owner_agency, f"restricted record {record_id}")
+    audit("afis.export", subject_ids=[record_id])
     fingers = {f.position: FingerprintTemplate.from_bytes(f.template) for f in store.get_fingerprints(record_id)}
     data = write_transaction(tot="MINEXPORT", tcn=rec.external_ref, minutiae=fingers)
     return Response(data, media_type="application/octet-stream",
@@ -195,15 +214,18 @@ def export_type9(record_id: int, store: StoreDep):
 
 
 @router.post("/search/print", response_model=SearchOut, summary="TP->TP search")
-def search_print(afis: AfisDep, settings: SettingsDep, images: Annotated[list[UploadFile], File()],
+def search_print(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit: AuditDep,
+                 images: Annotated[list[UploadFile], File()],
                  positions: Annotated[str, Form()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,
-                 top: Annotated[int | None, Form(ge=1)] = None, fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01,
-                 requester_agency: Annotated[str | None, Form()] = None) -> SearchOut:
+                 top: Annotated[int | None, Form(ge=1)] = None,
+                 fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
+    """Hits on other agencies' records notify them; restricted records of other agencies are hidden."""
     top = min(top or settings.default_candidates, settings.max_candidates)
     cands, thr = afis.search_tenprint(_fingers(images, positions, settings, dpi), top=top, fpir=fpir,
-                                      requester=requester_agency)
-    if requester_agency:
-        afis.notify_hits(cands, agency=requester_agency, subject=("search", 0, "print search"))
+                                      requester=user.agency)
+    afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "print search"))
+    audit("afis.search_print", result_ids=[c.id for c in cands],
+          counts={"candidates": len(cands), "hits": sum(c.hit for c in cands)})
     return SearchOut(threshold=thr, candidates=[_cand(c) for c in cands])
 
 
@@ -221,65 +243,79 @@ def _mark(settings, image, minutiae, dpi, roi):
 
 
 @router.post("/search/mark", response_model=SearchOut, summary="LT->TP search of a mark")
-def search_mark(afis: AfisDep, settings: SettingsDep, image: Annotated[UploadFile | None, File()] = None,
+def search_mark(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit: AuditDep,
+                image: Annotated[UploadFile | None, File()] = None,
                 minutiae: Annotated[UploadFile | None, File(description="examiner minutiae: JSON, xyt, ISO 19794-2")] = None,
                 dpi: Annotated[float, Form(ge=100, le=2000)] = 500, roi: Annotated[str | None, Form()] = None,
                 position_hint: Annotated[str | None, Form()] = None, top: Annotated[int | None, Form(ge=1)] = None,
-                fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01,
-                requester_agency: Annotated[str | None, Form()] = None) -> SearchOut:
+                fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
     top = min(top or settings.default_candidates, settings.max_candidates)
     hint = None if not position_hint else _positions(position_hint, len(position_hint.split(",")))
     cands, thr = afis.search_mark(_mark(settings, image, minutiae, dpi, roi), top=top, position_hint=hint,
-                                  fpir=fpir, requester=requester_agency)
-    if requester_agency:
-        afis.notify_hits(cands, agency=requester_agency, subject=("search", 0, "mark search"))
+                                  fpir=fpir, requester=user.agency)
+    afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "mark search"))
+    audit("afis.search_mark", result_ids=[c.id for c in cands],
+          counts={"candidates": len(cands), "hits": sum(c.hit for c in cands)})
     return SearchOut(threshold=thr, candidates=[_cand(c) for c in cands])
 
 
 @router.post("/marks", response_model=MarkOut, status_code=201, summary="Register an unsolved mark")
-def add_mark(afis: AfisDep, settings: SettingsDep, case_ref: Annotated[str, Form(min_length=1, max_length=200)],
-             agency: Annotated[str, Form(min_length=1, max_length=100)],
+def add_mark(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: AuditDep,
+             case_ref: Annotated[str, Form(min_length=1, max_length=200)],
+             agency: Annotated[str | None, Form(max_length=100)] = None,
              image: Annotated[UploadFile | None, File()] = None, minutiae: Annotated[UploadFile | None, File()] = None,
              dpi: Annotated[float, Form(ge=100, le=2000)] = 500, roi: Annotated[str | None, Form()] = None) -> MarkOut:
     """The mark is linked against the other unsolved marks (LT->LT); ``linked`` lists the candidates."""
+    agency = acting_agency(user, agency)
     t = _mark(settings, image, minutiae, dpi, roi)
     mid, linked = afis.add_mark(case_ref, agency, t)
+    audit("afis.mark_add", subject_ids=[case_ref], result_ids=[mid] + [f"mark:{c.id}" for c in linked],
+          counts={"minutiae": len(t), "linked": len(linked)})
     return MarkOut(id=mid, case_ref=case_ref, owner_agency=agency, status="unsolved", minutiae=len(t),
                    linked=[_cand(c) for c in linked])
 
 
 @router.get("/marks", response_model=list[MarkOut], summary="List marks")
-def list_marks(store: StoreDep, agency: str | None = None, status: str | None = None, after_id: int = 0,
-               limit: int = 100) -> list[MarkOut]:
+def list_marks(store: StoreDep, user: ExaminerUser, audit: AuditDep, agency: str | None = None,
+               status: str | None = None, after_id: int = 0, limit: int = 100) -> list[MarkOut]:
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
+    audit("afis.mark_list", counts={"limit": limit})
     return [MarkOut(id=m.id, case_ref=m.case_ref, owner_agency=m.owner_agency, status=m.status,
                     minutiae=len(FingerprintTemplate.from_bytes(m.template)))
             for m in store.list_marks(owner_agency=agency, status=status, after_id=after_id, limit=limit)]
 
 
 @router.patch("/marks/{mark_id}", response_model=MarkOut, summary="Change a mark's status")
-def update_mark(mark_id: int, body: MarkStatusIn, afis: AfisDep, store: StoreDep) -> MarkOut:
+def update_mark(mark_id: int, body: MarkStatusIn, afis: AfisDep, store: StoreDep, user: EnrollerUser,
+                audit: AuditDep) -> MarkOut:
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
+    check_owner(user, store.get_mark(mark_id).owner_agency, f"mark {mark_id}")
     afis.update_mark_status(mark_id, body.status)
+    audit("afis.mark_status", subject_ids=[mark_id])
     m = store.get_mark(mark_id)
     return MarkOut(id=m.id, case_ref=m.case_ref, owner_agency=m.owner_agency, status=m.status,
                    minutiae=len(FingerprintTemplate.from_bytes(m.template)))
 
 
 @router.post("/verify", response_model=VerifyOut, summary="Compare two fingerprint images (1:1)")
-def verify(afis: AfisDep, settings: SettingsDep, image_a: Annotated[UploadFile, File()],
+def verify(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit: AuditDep,
+           image_a: Annotated[UploadFile, File()],
            image_b: Annotated[UploadFile, File()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,
            any_rotation: Annotated[bool, Form()] = False) -> VerifyOut:
     r = afis.verify(_print(image_a, settings, dpi), _print(image_b, settings, dpi), any_rotation=any_rotation)
+    audit("afis.verify", counts={"pairs": len(r["pairs"])})
     return VerifyOut(score=r["score"], fmr=r["fmr"], fmr_is_upper_bound=r["fmr_is_bound"], strength=r["strength"],
                      pairs=r["pairs"])
 
 
 @router.get("/notifications/{agency}", response_model=list[NotificationOut], summary="An agency's notifications")
-def notifications(agency: str, store: StoreDep, unread_only: bool = False, after_id: int = 0,
-                  limit: int = 100) -> list[NotificationOut]:
+def notifications(agency: str, store: StoreDep, user: ExaminerUser, audit: AuditDep, unread_only: bool = False,
+                  after_id: int = 0, limit: int = 100) -> list[NotificationOut]:
+    """Only the key's own agency's notifications."""
+    agency = acting_agency(user, agency)
+    audit("afis.notifications", counts={"limit": limit})
     return [NotificationOut(id=n.id, agency=n.agency, kind=n.kind, subject_type=n.subject_type,
                             subject_id=n.subject_id, payload=n.payload, created_at=n.created_at.isoformat(),
                             read=n.read_at is not None)
@@ -291,11 +327,16 @@ class WebhookIn(BaseModel):
 
 
 @router.put("/webhooks/{agency}", summary="Set or remove (url null) an agency's notification webhook")
-def set_webhook(agency: str, body: WebhookIn, store: StoreDep) -> dict:
+def set_webhook(agency: str, body: WebhookIn, store: StoreDep, user: EnrollerUser, audit: AuditDep) -> dict:
+    agency = acting_agency(user, agency)
     store.set_webhook(agency, body.url)
+    audit("afis.webhook", subject_ids=[agency])
     return {"agency": agency, "url": store.get_webhook(agency)}
 
 
 @router.delete("/records/{record_id}", summary="Delete a tenprint record and its fingers")
-def delete_record(record_id: int, afis: AfisDep) -> dict:
-    return {"record_id": record_id, "fingers_removed": afis.delete_record(record_id)}
+def delete_record(record_id: int, afis: AfisDep, store: StoreDep, user: EnrollerUser, audit: AuditDep) -> dict:
+    check_owner(user, store.get_record(record_id).owner_agency, f"record {record_id}")
+    n = afis.delete_record(record_id)
+    audit("afis.delete", subject_ids=[record_id], counts={"fingers": n})
+    return {"record_id": record_id, "fingers_removed": n}

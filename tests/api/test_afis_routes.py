@@ -1,111 +1,153 @@
-"""AFIS routes on both store backends: enrol, search print/mark, marks, reverse search, verify, bad input."""
+"""AFIS routes on both store backends: keys and roles, enrol, search print/mark, marks, reverse search, verify,
+transactions, bad input (4xx, nothing stored)."""
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
-from biomatch.api.main import create_app
 from biomatch.api.settings import Settings
+from biomatch.api.testing import open_api
 from biomatch.extractors.fingerprint.formats import write_template
 from biomatch.index.store.testing import db_url, pg_database, pg_server  # noqa: F401
 
 SET = "fvc2002_db1_b"
 
 
+class _Client:
+    """The test client, sending the headers of one key (agency, roles) with every request."""
+
+    def __init__(self, api, *roles, agency):
+        self.api, self.headers = api, api.auth(*roles, agency=agency)
+
+    def __getattr__(self, method):
+        call = getattr(self.api.client, method)
+        return lambda *a, **kw: call(*a, headers=self.headers, **kw)
+
+
 @pytest.fixture()
-def client(tmp_path, db_url):  # noqa: F811
-    with TestClient(create_app(Settings(home=tmp_path / "home", database_url=db_url)),
-                    raise_server_exceptions=False) as c:
-        yield c
+def api(tmp_path, db_url):  # noqa: F811
+    with open_api(Settings(home=tmp_path / "home", database_url=db_url)) as a:
+        yield a
 
 
 def _img(fvc_dir, key):
     return ("f.tif", (fvc_dir / SET / f"{key}.tif").read_bytes(), "image/tiff")
 
 
-def test_afis_routes_end_to_end(client, fvc_dir, fvc_template):
-    r = client.post("/afis/marks", data={"case_ref": "CASE-9", "agency": "UK"},
-                    files={"minutiae": ("m.json", write_template(fvc_template(SET, "103_5"), "json"), "application/json")})
+def test_afis_routes_end_to_end(api, fvc_dir, fvc_template):
+    uk = _Client(api, "enroller", "examiner", agency="UK")
+    fr = _Client(api, "enroller", "examiner", agency="FR")
+    de = _Client(api, "enroller", "examiner", agency="DE")
+    r = uk.post("/afis/marks", data={"case_ref": "CASE-9"},
+                files={"minutiae": ("m.json", write_template(fvc_template(SET, "103_5"), "json"), "application/json")})
     assert r.status_code == 201, r.text
     mark_id = r.json()["id"]
-    r = client.post("/afis/tenprints", data={"reference": "TP-1", "agency": "FR", "positions": "1,2"},
-                    files=[("images", _img(fvc_dir, "101_1")), ("images", _img(fvc_dir, "102_1"))])
+    assert r.json()["owner_agency"] == "UK"
+    r = fr.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1,2"},
+                files=[("images", _img(fvc_dir, "101_1")), ("images", _img(fvc_dir, "102_1"))])
     assert r.status_code == 201, r.text
-    r = client.post("/afis/tenprints", data={"reference": "TP-2", "agency": "DE", "positions": "3"},
-                    files=[("images", _img(fvc_dir, "103_1"))])
+    r = de.post("/afis/tenprints", data={"reference": "TP-2", "positions": "3"},
+                files=[("images", _img(fvc_dir, "103_1"))])
     assert r.status_code == 201, r.text
     rev = r.json()["reverse_search"]
     assert rev[0]["kind"] == "mark" and rev[0]["id"] == mark_id and rev[0]["hit"]
-    notes = client.get("/afis/notifications/UK").json()
+    notes = uk.get("/afis/notifications/UK").json()
     assert [n["subject_id"] for n in notes] == [mark_id] and notes[0]["payload"]["by_agency"] == "DE"
+    assert fr.get("/afis/notifications/UK").status_code == 403  # another agency's notifications
 
-    r = client.post("/afis/search/print", data={"positions": "2"}, files=[("images", _img(fvc_dir, "102_3"))])
+    r = de.post("/afis/search/print", data={"positions": "2"}, files=[("images", _img(fvc_dir, "102_3"))])
     assert r.status_code == 200, r.text
     top = r.json()["candidates"][0]
-    assert top["reference"] == "TP-1" and top["position"] == 2 and top["fingers"][0]["pairs"]
-    r = client.post("/afis/search/mark", data={"roi": json.dumps([[60, 60], [330, 60], [330, 320], [60, 320]])},
-                    files={"image": _img(fvc_dir, "101_4")})
+    assert top["reference"] == "TP-1" and top["position"] == 2 and top["fingers"][0]["pairs"] and top["hit"]
+    assert [n["payload"]["by_agency"] for n in fr.get("/afis/notifications/FR").json()] == ["DE"]
+    r = uk.post("/afis/search/mark", data={"roi": json.dumps([[60, 60], [330, 60], [330, 320], [60, 320]])},
+                files={"image": _img(fvc_dir, "101_4")})
     assert r.status_code == 200, r.text
     assert r.json()["candidates"][0]["reference"] == "TP-1"
-    r = client.post("/afis/verify", files={"image_a": _img(fvc_dir, "101_1"), "image_b": _img(fvc_dir, "101_2")})
+    r = fr.post("/afis/verify", files={"image_a": _img(fvc_dir, "101_1"), "image_b": _img(fvc_dir, "101_2")})
     assert r.status_code == 200 and r.json()["strength"] > 3
-    r = client.patch(f"/afis/marks/{mark_id}", json={"status": "identified"})
+    assert fr.patch(f"/afis/marks/{mark_id}", json={"status": "identified"}).status_code == 403  # UK's mark
+    r = uk.patch(f"/afis/marks/{mark_id}", json={"status": "identified"})
     assert r.status_code == 200 and r.json()["status"] == "identified"
-    assert client.get("/afis/marks", params={"status": "unsolved"}).json() == []
-    rid = client.post("/afis/search/print", data={"positions": "1"},
-                      files=[("images", _img(fvc_dir, "101_2"))]).json()["candidates"][0]["id"]
-    assert client.delete(f"/afis/records/{rid}").json()["fingers_removed"] == 2
-    r = client.post("/afis/search/print", data={"positions": "1"}, files=[("images", _img(fvc_dir, "101_2"))])
+    assert uk.get("/afis/marks", params={"status": "unsolved"}).json() == []
+    rid = fr.post("/afis/search/print", data={"positions": "1"},
+                  files=[("images", _img(fvc_dir, "101_2"))]).json()["candidates"][0]["id"]
+    assert de.delete(f"/afis/records/{rid}").status_code == 403  # FR's record
+    assert fr.delete(f"/afis/records/{rid}").json()["fingers_removed"] == 2
+    r = fr.post("/afis/search/print", data={"positions": "1"}, files=[("images", _img(fvc_dir, "101_2"))])
     assert all(c["reference"] != "TP-1" for c in r.json()["candidates"])
 
 
-def test_afis_bad_input_4xx_nothing_stored(client, fvc_dir, fvc_template):
-    ok = client.post("/afis/tenprints", data={"reference": "TP-1", "agency": "FR", "positions": "1"},
-                     files=[("images", _img(fvc_dir, "101_1"))])
+def test_afis_roles_and_agency(api, fvc_dir):
+    assert api.client.post("/afis/search/print", data={"positions": "1"},
+                           files=[("images", _img(fvc_dir, "101_2"))]).status_code == 401
+    examiner = _Client(api, "examiner", agency="FR")
+    r = examiner.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1"},
+                      files=[("images", _img(fvc_dir, "101_1"))])
+    assert r.status_code == 403 and "enroller" in r.json()["detail"]
+    enroller = _Client(api, "enroller", agency="FR")
+    r = enroller.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1", "agency": "DE"},
+                      files=[("images", _img(fvc_dir, "101_1"))])
+    assert r.status_code == 403 and "acts for agency 'FR'" in r.json()["detail"]
+    assert enroller.post("/afis/search/print", data={"positions": "1"},
+                         files=[("images", _img(fvc_dir, "101_2"))]).status_code == 403
+
+
+def test_afis_bad_input_4xx_nothing_stored(api, fvc_dir, fvc_template):
+    fr = _Client(api, "enroller", "examiner", agency="FR")
+    ok = fr.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1"},
+                 files=[("images", _img(fvc_dir, "101_1"))])
     assert ok.status_code == 201
     cases = [
-        ({"reference": "TP-2", "agency": "FR", "positions": "11"}, [("images", _img(fvc_dir, "102_1"))],
+        ({"reference": "TP-2", "positions": "11"}, [("images", _img(fvc_dir, "102_1"))],
          422, "unknown finger position 11"),
-        ({"reference": "TP-1", "agency": "FR", "positions": "2"}, [("images", _img(fvc_dir, "102_1"))], 409, "TP-1"),
-        ({"reference": "TP-3", "agency": "FR", "positions": "1,2"},
+        ({"reference": "TP-1", "positions": "2"}, [("images", _img(fvc_dir, "102_1"))], 409, "TP-1"),
+        ({"reference": "TP-3", "positions": "1,2"},
          [("images", _img(fvc_dir, "102_1")), ("images", ("x.png", b"not an image", "image/png"))], 422, "x.png"),
     ]
     for data, files, status, words in cases:
-        r = client.post("/afis/tenprints", data=data, files=files)
+        r = fr.post("/afis/tenprints", data=data, files=files)
         assert r.status_code == status, r.text
         assert words in r.json()["detail"]
     three = write_template(fvc_template(SET, "104_1").select([0, 1, 2]), "json")
-    r = client.post("/afis/marks", data={"case_ref": "C", "agency": "FR"},
-                    files={"minutiae": ("m.json", three, "application/json")})
+    r = fr.post("/afis/marks", data={"case_ref": "C"}, files={"minutiae": ("m.json", three, "application/json")})
     assert r.status_code == 422 and "3 usable minutiae; at least 6" in r.json()["detail"]
-    assert client.get("/afis/marks").json() == []
-    assert client.put("/afis/webhooks/FR", json={"url": "ftp://example.org/x"}).status_code == 422
-    r = client.put("/afis/webhooks/FR", json={"url": "http://127.0.0.1:9/hits"})
+    assert fr.get("/afis/marks").json() == []
+    assert fr.put("/afis/webhooks/FR", json={"url": "ftp://example.org/x"}).status_code == 422
+    r = fr.put("/afis/webhooks/FR", json={"url": "http://127.0.0.1:9/hits"})
     assert r.status_code == 200 and r.json()["url"] == "http://127.0.0.1:9/hits"
-    health = client.get("/health").json()
-    r = client.post("/afis/search/print", data={"positions": "1"}, files=[("images", _img(fvc_dir, "101_2"))])
+    health = api.client.get("/health").json()
+    r = fr.post("/afis/search/print", data={"positions": "1"}, files=[("images", _img(fvc_dir, "101_2"))])
     assert [c["reference"] for c in r.json()["candidates"]] == ["TP-1"]
     assert health["generations"]["fingerprint"] == 1, health
 
 
-def test_afis_transaction_import_export_and_corrupt(client, fvc_dir, fvc_template):
+def test_afis_transaction_import_export_and_corrupt(api, fvc_dir, fvc_template):
     from biomatch.extractors.imageio import load_grey
     from biomatch.index.fingerprint.ansinist import read_transaction, write_transaction
 
+    fr = _Client(api, "enroller", "examiner", agency="FR")
     raw = write_transaction(tcn="TP-AN2", fingers={6: (load_grey(fvc_dir / SET / "106_1.tif"), 500)})
-    r = client.post("/afis/tenprints/transaction", data={"agency": "FR"},
-                    files={"transaction": ("t.an2", raw, "application/octet-stream")})
+    r = fr.post("/afis/tenprints/transaction", files={"transaction": ("t.an2", raw, "application/octet-stream")})
     assert r.status_code == 201, r.text
     rid = r.json()["record_id"]
-    r = client.post("/afis/tenprints/transaction", data={"agency": "FR", "reference": "TP-BAD"},
-                    files={"transaction": ("t.an2", raw[:200], "application/octet-stream")})
+    r = fr.post("/afis/tenprints/transaction", data={"reference": "TP-BAD"},
+                files={"transaction": ("t.an2", raw[:200], "application/octet-stream")})
     assert r.status_code == 422 and "not a readable ANSI/NIST-ITL" in r.json()["detail"]
-    r = client.post("/afis/search/print", data={"positions": "6"}, files=[("images", _img(fvc_dir, "106_2"))])
+    r = fr.post("/afis/search/print", data={"positions": "6"}, files=[("images", _img(fvc_dir, "106_2"))])
     assert [c["reference"] for c in r.json()["candidates"]] == ["TP-AN2"]
-    out = client.get(f"/afis/records/{rid}/type9")
+    out = fr.get(f"/afis/records/{rid}/type9")
     assert out.status_code == 200
     tx = read_transaction(out.content)
     assert tx.tcn == "TP-AN2" and tx.minutiae[0][1] == 6 and len(tx.minutiae[0][2]) >= 6
     # the exported Type-9 searches as a mark (examiner minutiae as ANSI/NIST)
-    r = client.post("/afis/search/mark", files={"minutiae": ("m.an2", out.content, "application/octet-stream")})
+    r = fr.post("/afis/search/mark", files={"minutiae": ("m.an2", out.content, "application/octet-stream")})
     assert r.status_code == 200 and r.json()["candidates"][0]["reference"] == "TP-AN2"
+    audit = [e.action for e in api_store_audit(api)]
+    assert {"afis.import", "afis.search_print", "afis.export", "afis.search_mark"} <= set(audit)
+
+
+def api_store_audit(api):
+    from biomatch.index.store import Store
+
+    with Store.open(api.settings.resolved_database_url(), home=api.settings.home) as s:
+        return list(s.iter_audit())

@@ -131,12 +131,7 @@ def codis_scan_range(codes, pair16, pre, use_pre, cats, agencies, start, stop, q
     for q in range(q_member.shape[0]):
         n_loci = q_nloci[q]
         n_surv = 0
-        if use_pre and pre.shape[1] == 1:
-            k0 = q_order[q, 0]
-            for i in range(start, stop):
-                survivors[n_surv] = i
-                n_surv += 1 - pre[q, 0, pair16[k0, i]]
-        elif use_pre:
+        if use_pre:
             n_pre = max(1, min(pre.shape[1], n_loci))
             for i in range(start, stop):
                 fails = 0

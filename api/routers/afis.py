@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from pydantic import BaseModel
 
 from ..audit import AuditDep
@@ -36,6 +36,10 @@ def get_afis(request: Request, store: StoreDep):
 
 
 AfisDep = Annotated[object, Depends(get_afis)]
+_MAX_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=1, le=_MAX_ID)]
+AfterId = Annotated[int, Query(ge=0, le=_MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 class FingerOut(BaseModel):
@@ -195,7 +199,7 @@ def enrol_transaction(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, 
 
 
 @router.get("/records/{record_id}/type9", summary="Export a record's minutiae as an ANSI/NIST-ITL transaction")
-def export_type9(record_id: int, store: StoreDep, user: ExaminerUser, audit: AuditDep):
+def export_type9(record_id: RowId, store: StoreDep, user: ExaminerUser, audit: AuditDep):
     from fastapi.responses import Response
 
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
@@ -277,7 +281,7 @@ def add_mark(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: Au
 
 @router.get("/marks", response_model=list[MarkOut], summary="List marks")
 def list_marks(store: StoreDep, user: ExaminerUser, audit: AuditDep, agency: str | None = None,
-               status: str | None = None, after_id: int = 0, limit: int = 100) -> list[MarkOut]:
+               status: str | None = None, after_id: AfterId = 0, limit: Limit = 100) -> list[MarkOut]:
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
     audit("afis.mark_list", counts={"limit": limit})
@@ -287,7 +291,7 @@ def list_marks(store: StoreDep, user: ExaminerUser, audit: AuditDep, agency: str
 
 
 @router.patch("/marks/{mark_id}", response_model=MarkOut, summary="Change a mark's status")
-def update_mark(mark_id: int, body: MarkStatusIn, afis: AfisDep, store: StoreDep, user: EnrollerUser,
+def update_mark(mark_id: RowId, body: MarkStatusIn, afis: AfisDep, store: StoreDep, user: EnrollerUser,
                 audit: AuditDep) -> MarkOut:
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
@@ -312,7 +316,7 @@ def verify(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit: Audi
 
 @router.get("/notifications/{agency}", response_model=list[NotificationOut], summary="An agency's notifications")
 def notifications(agency: str, store: StoreDep, user: ExaminerUser, audit: AuditDep, unread_only: bool = False,
-                  after_id: int = 0, limit: int = 100) -> list[NotificationOut]:
+                  after_id: AfterId = 0, limit: Limit = 100) -> list[NotificationOut]:
     """Only the key's own agency's notifications."""
     agency = acting_agency(user, agency)
     audit("afis.notifications", counts={"limit": limit})
@@ -335,7 +339,7 @@ def set_webhook(agency: str, body: WebhookIn, store: StoreDep, user: EnrollerUse
 
 
 @router.delete("/records/{record_id}", summary="Delete a tenprint record and its fingers")
-def delete_record(record_id: int, afis: AfisDep, store: StoreDep, user: EnrollerUser, audit: AuditDep) -> dict:
+def delete_record(record_id: RowId, afis: AfisDep, store: StoreDep, user: EnrollerUser, audit: AuditDep) -> dict:
     check_owner(user, store.get_record(record_id).owner_agency, f"record {record_id}")
     n = afis.delete_record(record_id)
     audit("afis.delete", subject_ids=[record_id], counts={"fingers": n})

@@ -100,6 +100,8 @@ def parse_cmf(data: bytes | str, *, wildcards: bool = False, rules: ProfileRules
         raise ValueError(f"unsafe XML refused: {exc}") from None
     except ET.ParseError as exc:
         raise ValueError(f"malformed CMF XML: {exc}") from None
+    except LookupError as exc:  # an XML declaration naming an unknown encoding
+        raise ValueError(f"malformed CMF XML: {exc}") from None
     if root.tag != _NS + "CODISImportFile":
         raise ValueError(f"not a CMF file: root element {root.tag!r}, expected CODISImportFile in {CMF_NAMESPACE}")
     file_agency = _text(root, "SOURCELAB") or agency

@@ -89,7 +89,11 @@ def parse_genemapper_csv(text: str, *, category=ProfileCategory.FORENSIC_UNKNOWN
     """
     sample_text = text[:4096]
     delimiter = "\t" if sample_text.count("\t") > sample_text.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ValueError(f"malformed CSV: {exc}") from None
+    reader = iter(rows)
     try:
         header = next(reader)
     except StopIteration:

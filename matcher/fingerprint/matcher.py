@@ -52,8 +52,8 @@ def params_vector(params: MatcherParams) -> np.ndarray:
 
 def _as_prepared(item, params: MatcherParams) -> PreparedFingerprint:
     if isinstance(item, PreparedFingerprint):
-        if item.params is not params and item.params != params:
-            raise ValueError("prepared fingerprint was built with other matcher parameters")
+        if item.params is not params and item.params.cylinder_key() != params.cylinder_key():
+            raise ValueError("prepared fingerprint was built with other matcher parameters (cylinder geometry)")
         return item
     if isinstance(item, FingerprintTemplate):
         return prepare(item, params)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 __all__ = ["MatcherParams", "DEFAULT_MATCHER_PARAMS", "ANY_ROTATION_PARAMS", "MATCHER_VERSION"]
 
-MATCHER_VERSION = 1
+MATCHER_VERSION = 2  # 2: orientation-field cue, symmetric LSS-R compatibility
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,12 @@ class MatcherParams:
     # used when a template has no orientation field (imported minutiae): the median
     # agreement of impostor pairs on the FVC sets, so impostor scores stay calibrated
     missing_orientation_agreement: float = 0.56
+
+
+    def cylinder_key(self) -> tuple:
+        """The fields that shape prepared cylinders; the rest only act at comparison time."""
+        return (self.radius_px, self.cells, self.layers, self.sigma_s_px, self.sigma_d_rad, self.mu_psi,
+                self.min_valid_cells, self.min_neighbours, self.min_matchable_cells)
 
 
 DEFAULT_MATCHER_PARAMS = MatcherParams()

@@ -131,3 +131,11 @@ def test_top_candidates_equal_the_top_of_score_many(fvc_template, k):
         np.testing.assert_array_equal(scores, full[want])
         assert paired <= len(prepared)
         assert keys[ids[0]].split("_")[0] == probe_key.split("_")[0]  # the mate comes first
+
+
+def test_comparison_only_params_reuse_prepared_cylinders(fvc_template):
+    from biomatch.matcher.fingerprint.params import ANY_ROTATION_PARAMS, DEFAULT_MATCHER_PARAMS
+
+    a, b = fvc_template("fvc2002_db1_b", "101_1"), fvc_template("fvc2002_db1_b", "101_2")
+    prepared = prepare(a, DEFAULT_MATCHER_PARAMS)
+    assert score(prepared, b, ANY_ROTATION_PARAMS) == score(a, b, ANY_ROTATION_PARAMS)

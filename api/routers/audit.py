@@ -39,7 +39,7 @@ class VerifyOut(BaseModel):
 
 
 @router.get("/entries", response_model=list[EntryOut], summary="Audit entries by ascending id")
-def entries(user: AuditorUser, store: StoreDep, audit: AuditDep, after_id: int = Query(0, ge=0),
+def entries(user: AuditorUser, store: StoreDep, audit: AuditDep, after_id: int = Query(0, ge=0, le=2**63 - 1),
             limit: int = Query(100, ge=1, le=1000)) -> list[EntryOut]:
     rows = list(islice(store.iter_audit(after_id=after_id, batch=limit), limit))
     audit("audit.read", result_ids=[e.id for e in rows], counts={"entries": len(rows)})

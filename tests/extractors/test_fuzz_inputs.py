@@ -9,13 +9,16 @@ ISO 19794-2, JSON) have their own property tests beside them.
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Fixed examples in the suite (repeatable); ``BIOMATCH_FUZZ_EXAMPLES=2000`` runs a deeper, random search.
+FUZZ = settings(max_examples=int(os.environ.get("BIOMATCH_FUZZ_EXAMPLES", 120)), deadline=None,
+                derandomize="BIOMATCH_FUZZ_EXAMPLES" not in os.environ, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _png(rows=24, cols=20) -> bytes:

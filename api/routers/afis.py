@@ -165,7 +165,7 @@ def _fingers(images, positions, settings, dpi):
 
 
 @router.post("/tenprints", response_model=EnrolOut, status_code=201, summary="Enrol a tenprint record")
-def enrol(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: AuditDep,
+def enrol(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
           images: Annotated[list[UploadFile], File()],
           positions: Annotated[str, Form(description="finger positions 1..10 of the images, comma-separated")],
           reference: Annotated[str, Form(min_length=1, max_length=200)],
@@ -183,7 +183,7 @@ def enrol(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: Audit
 
 @router.post("/tenprints/transaction", response_model=EnrolOut, status_code=201,
              summary="Enrol the tenprint of an ANSI/NIST-ITL transaction (Type-4/14 images, Type-9 minutiae)")
-def enrol_transaction(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: AuditDep,
+def enrol_transaction(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
                       transaction: Annotated[UploadFile, File()],
                       agency: Annotated[str | None, Form(max_length=100)] = None,
                       reference: Annotated[str | None, Form(max_length=200)] = None,
@@ -199,7 +199,7 @@ def enrol_transaction(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, 
 
 
 @router.get("/records/{record_id}/type9", summary="Export a record's minutiae as an ANSI/NIST-ITL transaction")
-def export_type9(record_id: RowId, store: StoreDep, user: ExaminerUser, audit: AuditDep):
+def export_type9(user: ExaminerUser, audit: AuditDep, record_id: RowId, store: StoreDep):
     from fastapi.responses import Response
 
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
@@ -218,7 +218,7 @@ def export_type9(record_id: RowId, store: StoreDep, user: ExaminerUser, audit: A
 
 
 @router.post("/search/print", response_model=SearchOut, summary="TP->TP search")
-def search_print(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit: AuditDep,
+def search_print(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
                  images: Annotated[list[UploadFile], File()],
                  positions: Annotated[str, Form()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,
                  top: Annotated[int | None, Form(ge=1)] = None,
@@ -247,7 +247,7 @@ def _mark(settings, image, minutiae, dpi, roi):
 
 
 @router.post("/search/mark", response_model=SearchOut, summary="LT->TP search of a mark")
-def search_mark(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit: AuditDep,
+def search_mark(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
                 image: Annotated[UploadFile | None, File()] = None,
                 minutiae: Annotated[UploadFile | None, File(description="examiner minutiae: JSON, xyt, ISO 19794-2")] = None,
                 dpi: Annotated[float, Form(ge=100, le=2000)] = 500, roi: Annotated[str | None, Form()] = None,
@@ -264,7 +264,7 @@ def search_mark(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit:
 
 
 @router.post("/marks", response_model=MarkOut, status_code=201, summary="Register an unsolved mark")
-def add_mark(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: AuditDep,
+def add_mark(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
              case_ref: Annotated[str, Form(min_length=1, max_length=200)],
              agency: Annotated[str | None, Form(max_length=100)] = None,
              image: Annotated[UploadFile | None, File()] = None, minutiae: Annotated[UploadFile | None, File()] = None,
@@ -280,7 +280,7 @@ def add_mark(afis: AfisDep, settings: SettingsDep, user: EnrollerUser, audit: Au
 
 
 @router.get("/marks", response_model=list[MarkOut], summary="List marks")
-def list_marks(store: StoreDep, user: ExaminerUser, audit: AuditDep, agency: str | None = None,
+def list_marks(user: ExaminerUser, audit: AuditDep, store: StoreDep, agency: str | None = None,
                status: str | None = None, after_id: AfterId = 0, limit: Limit = 100) -> list[MarkOut]:
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
@@ -291,8 +291,8 @@ def list_marks(store: StoreDep, user: ExaminerUser, audit: AuditDep, agency: str
 
 
 @router.patch("/marks/{mark_id}", response_model=MarkOut, summary="Change a mark's status")
-def update_mark(mark_id: RowId, body: MarkStatusIn, afis: AfisDep, store: StoreDep, user: EnrollerUser,
-                audit: AuditDep) -> MarkOut:
+def update_mark(user: EnrollerUser, audit: AuditDep, mark_id: RowId, body: MarkStatusIn, afis: AfisDep,
+                store: StoreDep) -> MarkOut:
     from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
     check_owner(user, store.get_mark(mark_id).owner_agency, f"mark {mark_id}")
@@ -304,7 +304,7 @@ def update_mark(mark_id: RowId, body: MarkStatusIn, afis: AfisDep, store: StoreD
 
 
 @router.post("/verify", response_model=VerifyOut, summary="Compare two fingerprint images (1:1)")
-def verify(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit: AuditDep,
+def verify(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
            image_a: Annotated[UploadFile, File()],
            image_b: Annotated[UploadFile, File()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,
            any_rotation: Annotated[bool, Form()] = False) -> VerifyOut:
@@ -315,7 +315,7 @@ def verify(afis: AfisDep, settings: SettingsDep, user: ExaminerUser, audit: Audi
 
 
 @router.get("/notifications/{agency}", response_model=list[NotificationOut], summary="An agency's notifications")
-def notifications(agency: str, store: StoreDep, user: ExaminerUser, audit: AuditDep, unread_only: bool = False,
+def notifications(user: ExaminerUser, audit: AuditDep, agency: str, store: StoreDep, unread_only: bool = False,
                   after_id: AfterId = 0, limit: Limit = 100) -> list[NotificationOut]:
     """Only the key's own agency's notifications."""
     agency = acting_agency(user, agency)
@@ -331,7 +331,7 @@ class WebhookIn(BaseModel):
 
 
 @router.put("/webhooks/{agency}", summary="Set or remove (url null) an agency's notification webhook")
-def set_webhook(agency: str, body: WebhookIn, store: StoreDep, user: EnrollerUser, audit: AuditDep) -> dict:
+def set_webhook(user: EnrollerUser, audit: AuditDep, agency: str, body: WebhookIn, store: StoreDep) -> dict:
     agency = acting_agency(user, agency)
     store.set_webhook(agency, body.url)
     audit("afis.webhook", subject_ids=[agency])
@@ -339,7 +339,7 @@ def set_webhook(agency: str, body: WebhookIn, store: StoreDep, user: EnrollerUse
 
 
 @router.delete("/records/{record_id}", summary="Delete a tenprint record and its fingers")
-def delete_record(record_id: RowId, afis: AfisDep, store: StoreDep, user: EnrollerUser, audit: AuditDep) -> dict:
+def delete_record(user: EnrollerUser, audit: AuditDep, record_id: RowId, afis: AfisDep, store: StoreDep) -> dict:
     check_owner(user, store.get_record(record_id).owner_agency, f"record {record_id}")
     n = afis.delete_record(record_id)
     audit("afis.delete", subject_ids=[record_id], counts={"fingers": n})

@@ -169,7 +169,7 @@ def search(body: SearchIn, user: ExaminerUser, audit: AuditDep, gallery: Gallery
 
 
 @router.post("/stats", summary="Random match probability and LR per population")
-def stats(body: StatsIn, user: ExaminerUser, tables: TablesDep) -> dict:
+def stats(body: StatsIn, user: ExaminerUser, audit: AuditDep, tables: TablesDep) -> dict:
     from biomatch.extractors.dna import normalise_locus
     from biomatch.extractors.dna.params import StatsParams
     from biomatch.matcher.dna import match_statistics
@@ -177,6 +177,7 @@ def stats(body: StatsIn, user: ExaminerUser, tables: TablesDep) -> dict:
     loci = [normalise_locus(x) for x in body.loci] if body.loci else None
     out = match_statistics(body.profile.to_profile(), tables, method=body.method, loci=loci,
                            params=StatsParams(theta=body.theta))
+    audit("dna.stats", subject_ids=[body.profile.specimen_id], counts={"populations": len(out)})
     return {"method": body.method, "theta": body.theta,
             "populations": {name: {"rmp": s.rmp, "lr": s.lr, "per_locus": {x.locus: x.probability for x in s.loci},
                                    "skipped": s.skipped} for name, s in out.items()}}

@@ -52,6 +52,11 @@ def _routes():
     return out
 
 
+def _first_dependencies() -> list:
+    return [pytest.param(route.dependant.dependencies, id=f"{','.join(sorted(route.methods))} {route.path}")
+            for route in _walk(_APP.routes) if _required_roles(route.dependant)]
+
+
 ROUTES = _routes()
 
 
@@ -88,6 +93,15 @@ def test_route_needs_a_key_and_the_role(api, method, path, required):
     assert r.headers["content-type"] == "application/problem+json"
     detail = r.json()["detail"]
     assert "lacks the role" in detail and all(role in detail.split("lacks the role")[1] for role in roles)
+
+
+@pytest.mark.parametrize("dependencies", _first_dependencies())
+def test_the_key_is_checked_before_anything_else(dependencies):
+    """FastAPI resolves dependencies in parameter order: the role check must come first, so a
+    request without a valid key never builds a gallery or index (slow, and its errors would leak)."""
+    first = dependencies[0].call
+    assert getattr(first, "required_roles", None) is not None, \
+        f"the first dependency is {getattr(first, '__name__', first)}; put the user (require_roles) parameter first"
 
 
 def test_denials_are_audited(api):

@@ -151,3 +151,18 @@ def api_store_audit(api):
 
     with Store.open(api.settings.resolved_database_url(), home=api.settings.home) as s:
         return list(s.iter_audit())
+
+
+def test_afis_restricted_record_is_its_owners_only(api, fvc_dir):
+    fr = _Client(api, "enroller", "examiner", agency="FR")
+    de = _Client(api, "examiner", agency="DE")
+    r = fr.post("/afis/tenprints", data={"reference": "TP-R", "positions": "1", "restricted": "true"},
+                files=[("images", _img(fvc_dir, "101_1"))])
+    assert r.status_code == 201, r.text
+    rid = r.json()["record_id"]
+    probe = [("images", _img(fvc_dir, "101_2"))]
+    assert [c["reference"] for c in fr.post("/afis/search/print", data={"positions": "1"}, files=probe)
+            .json()["candidates"]] == ["TP-R"]
+    assert de.post("/afis/search/print", data={"positions": "1"}, files=probe).json()["candidates"] == []
+    assert de.get(f"/afis/records/{rid}/type9").status_code == 403
+    assert fr.get(f"/afis/records/{rid}/type9").status_code == 200

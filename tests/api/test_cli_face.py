@@ -1,3 +1,4 @@
+import os
 """``biomatch face``: enrol, verify, search, probe (csv/json/html, --cluster), delete; errors exit 2."""
 import json
 import shutil
@@ -14,6 +15,8 @@ LFW = data_root() / "faces" / "lfw_dev"
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     if not LFW.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"shared face data missing at {LFW} (set BIOMATCH_DATA)")
         pytest.skip("shared face data missing")
     monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("BIOMATCH_DATABASE_URL", raising=False)

@@ -1,6 +1,6 @@
-import os
 """``biomatch face``: enrol, verify, search, probe (csv/json/html, --cluster), delete; errors exit 2."""
 import json
+import os
 import shutil
 
 import pytest

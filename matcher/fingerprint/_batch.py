@@ -87,98 +87,171 @@ def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
 
 
 @njit(cache=False, nogil=True)
+def _expand_valid(cells, words, lut, layers):
+    """Cell validity replicated over the direction layers (bit ``cell * layers + layer``), as
+    :func:`._kernels.build_cylinders` returns it: ``lut[b]`` spreads the 8 cells of byte ``b``."""
+    k = cells.shape[0]
+    out = np.zeros((k, words), np.uint64)
+    span = 8 * layers
+    for i in range(k):
+        for w in range(cells.shape[1]):
+            v = cells[i, w]
+            for byte in range(8):
+                b = (v >> np.uint64(8 * byte)) & np.uint64(255)
+                if b == 0:
+                    continue
+                mask = lut[b]
+                start = (w * 64 + 8 * byte) * layers
+                word = start >> 6
+                off = start & 63
+                out[i, word] |= mask << np.uint64(off)
+                if off + span > 64:
+                    out[i, word + 1] |= mask >> np.uint64(64 - off)
+    return out
+
+
+@njit(cache=False, nogil=True)
+def _widen(values):
+    out = np.empty(values.shape[0], np.float64)
+    for i in range(values.shape[0]):
+        out[i] = values[i]
+    return out
+
+
+@njit(cache=False, nogil=True)
+def _orientation(codes, rows, cols):
+    """Degree codes (255: background) as radians (NaN on background), as ``prepare`` computes them."""
+    out = np.empty((rows, cols), np.float64)
+    scale = math.pi / 180.0
+    for r in range(rows):
+        for c in range(cols):
+            v = codes[r * cols + c]
+            out[r, c] = np.nan if v == 255 else v * scale
+    return out
+
+
+@njit(cache=False, nogil=True)
+def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, x, y, t, index, words, lut,
+           layers, prm):
+    """Local score of candidate ``c`` and its seeds (rows of the candidate's template)."""
+    c0, c1 = cyl_off[c], cyl_off[c + 1]
+    nb = c1 - c0
+    empty = np.zeros(0, np.int64)
+    if bits_a.shape[0] == 0 or nb == 0:
+        return 0.0, empty, empty
+    value, pa, pb = compare_cylinders(
+        bits_a, valid_a, cells_a, xa, ya, ta, bits[c0:c1], _expand_valid(cells[c0:c1], words, lut, layers),
+        cells[c0:c1], _widen(x[c0:c1]), _widen(y[c0:c1]), _widen(t[c0:c1]), prm[P_MAX_DIR], int(prm[P_MIN_BITS]),
+        n_pairs(bits_a.shape[0], nb, prm), int(prm[P_ITER]), prm[P_WEIGHT], prm[P_MU1], prm[P_TAU1], prm[P_MU2],
+        prm[P_TAU2], prm[P_MU3], prm[P_TAU3],
+    )
+    s = min(int(prm[P_SEEDS]), pa.size)
+    sa = np.empty(s, np.int64)
+    sb = np.empty(s, np.int64)
+    for q in range(s):
+        sa[q] = index_a[pa[q]]
+        sb[q] = index[c0 + pb[q]]
+    return value, sa, sb
+
+
+@njit(cache=False, nogil=True)
+def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, all_x, all_y, all_t,
+           fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm):
+    """Final score of candidate ``c`` from its local score and seeds (pairing, orientation agreement)."""
+    if local <= 0.0 or sa.size == 0:
+        return 0.0
+    m0, m1 = min_off[c], min_off[c + 1]
+    bx = _widen(all_x[m0:m1])
+    by = _widen(all_y[m0:m1])
+    bt = _widen(all_t[m0:m1])
+    fg = fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
+    paired, _, _, best = pair_minutiae(all_xa, all_ya, all_ta, fga, blocka, bx, by, bt, fg, fg_block[c], sa, sb,
+                                       prm[P_TOL_PX], prm[P_TOL_SLOPE], prm[P_TOL_RAD], int(prm[P_MIN_OVERLAP]))
+    if best < 0:
+        return 0.0
+    ob = _orientation(or_flat[or_off[c]:or_off[c + 1]], or_shape[c, 0], or_shape[c, 1])
+    return finish_score(local, paired, sa[best], sb[best], all_xa, all_ya, all_ta, oa, blocka, bx, by, bt, ob,
+                        fg_block[c], prm)
+
+
+@njit(cache=False, nogil=True)
 def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
-                  cyl_off, bits, valid, cells, x, y, t, index, min_off, all_x, all_y, all_t,
-                  fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm):
-    """Scores of the probe (``*_a``) against every candidate of a concatenated gallery.
+                  positions, cyl_off, bits, cells, x, y, t, index, min_off, all_x, all_y, all_t,
+                  fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, lut, layers, prm):
+    """Scores of the probe (``*_a``) against the candidates ``positions`` of a concatenated gallery.
 
     Candidate c owns cylinder rows ``cyl_off[c]:cyl_off[c+1]``, minutiae
     rows ``min_off[c]:min_off[c+1]`` and foreground cells
     ``fg_off[c]:fg_off[c+1]`` of ``fg_flat`` (shape ``fg_shape[c]``) and
-    orientation blocks ``or_off[c]:or_off[c+1]`` of ``or_flat`` (``or_shape[c]``).
+    orientation codes ``or_off[c]:or_off[c+1]`` of ``or_flat`` (``or_shape[c]``).
+    The gallery keeps coordinates as float32 (the template's precision),
+    cell validity without its layer replication and orientations as degree
+    codes; each candidate is widened back to the matcher's prepared form
+    before the per-pair kernels run, so scores equal the pairwise ones.
     """
-    n = cyl_off.shape[0] - 1
-    out = np.zeros(n, np.float64)
-    for c in range(n):
-        c0, c1 = cyl_off[c], cyl_off[c + 1]
-        m0, m1 = min_off[c], min_off[c + 1]
-        fg = fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
-        ob = or_flat[or_off[c]:or_off[c + 1]].reshape(or_shape[c, 0], or_shape[c, 1])
-        value, _, _ = compare_one(
-            bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
-            bits[c0:c1], valid[c0:c1], cells[c0:c1], x[c0:c1], y[c0:c1], t[c0:c1], index[c0:c1],
-            all_x[m0:m1], all_y[m0:m1], all_t[m0:m1], fg, fg_block[c], ob, prm,
-        )
-        out[c] = value
+    words = bits.shape[1]
+    out = np.zeros(positions.shape[0], np.float64)
+    for q in range(positions.shape[0]):
+        c = positions[q]
+        local, sa, sb = _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, x, y, t,
+                               index, words, lut, layers, prm)
+        out[q] = _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, all_x, all_y, all_t,
+                        fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm)
     return out
 
 
 @njit(cache=False, nogil=True)
 def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
-                cyl_off, bits, valid, cells, x, y, t, index, min_off, all_x, all_y, all_t,
-                fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm, k):
-    """The ``k`` best candidates of a concatenated gallery, exactly as :func:`score_gallery` ranks them.
+                positions, cyl_off, bits, cells, x, y, t, index, min_off, all_x, all_y, all_t,
+                fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, lut, layers, prm, k):
+    """The ``k`` best of the candidates ``positions`` (increasing), exactly as :func:`score_gallery` ranks them.
 
     The final score is ``sqrt(local * paired) * agreement ** w`` with
     ``paired <= 1`` and ``agreement <= 1``, so ``sqrt(local)`` bounds it. Local scores are computed for every candidate;
     the pairing stage then runs in decreasing order of local score and stops
     once the bound falls below the k-th best final score found: the result
-    equals sorting the full :func:`score_gallery` output (ties by index).
+    equals sorting the full :func:`score_gallery` output (ties by gallery position).
 
     Returns
     -------
-    ids : (m,) int64, candidate positions, best first (m <= k).
+    ids : (m,) int64, gallery positions, best first (m <= k).
     scores : (m,) float64, their final scores.
     paired : int, how many candidates went through the pairing stage.
     """
-    n = cyl_off.shape[0] - 1
-    seeds_max = int(prm[P_SEEDS])
+    n = positions.shape[0]
+    words = bits.shape[1]
+    seeds_max = max(int(prm[P_SEEDS]), 1)
     local = np.zeros(n, np.float64)
-    seed_a = np.zeros((n, max(seeds_max, 1)), np.int64)
-    seed_b = np.zeros((n, max(seeds_max, 1)), np.int64)
+    seed_a = np.zeros((n, seeds_max), np.int64)
+    seed_b = np.zeros((n, seeds_max), np.int64)
     n_seeds = np.zeros(n, np.int64)
-    for c in range(n):
-        c0, c1 = cyl_off[c], cyl_off[c + 1]
-        nb = c1 - c0
-        if bits_a.shape[0] == 0 or nb == 0:
-            continue
-        value, pa, pb = compare_cylinders(
-            bits_a, valid_a, cells_a, xa, ya, ta, bits[c0:c1], valid[c0:c1], cells[c0:c1], x[c0:c1], y[c0:c1],
-            t[c0:c1], prm[P_MAX_DIR], int(prm[P_MIN_BITS]), n_pairs(bits_a.shape[0], nb, prm), int(prm[P_ITER]),
-            prm[P_WEIGHT], prm[P_MU1], prm[P_TAU1], prm[P_MU2], prm[P_TAU2], prm[P_MU3], prm[P_TAU3],
-        )
-        local[c] = value
-        s = min(seeds_max, pa.size)
-        n_seeds[c] = s
-        for q in range(s):
-            seed_a[c, q] = index_a[pa[q]]
-            seed_b[c, q] = index[c0 + pb[q]]  # row of the candidate's own minutiae
+    for q in range(n):
+        value, sa, sb = _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, positions[q], cyl_off, bits, cells,
+                               x, y, t, index, words, lut, layers, prm)
+        local[q] = value
+        n_seeds[q] = sa.size
+        seed_a[q, :sa.size] = sa
+        seed_b[q, :sb.size] = sb
+    # decreasing local score, ties by gallery position (positions are increasing)
     order = np.argsort(-local, kind="mergesort")
     best_s = np.full(max(k, 1), -1.0)
     best_i = np.full(max(k, 1), -1, np.int64)
     count = 0
     done = 0
-    for q in range(n):
-        c = order[q]
-        if local[c] <= 0.0:
+    for r in range(n):
+        q = order[r]
+        if local[q] <= 0.0:
             break
-        if count == k and math.sqrt(local[c]) < best_s[k - 1]:
+        if count == k and math.sqrt(local[q]) < best_s[k - 1]:
             break
-        m0, m1 = min_off[c], min_off[c + 1]
-        fg = fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
-        s = n_seeds[c]
-        paired, _, _, best = pair_minutiae(all_xa, all_ya, all_ta, fga, blocka, all_x[m0:m1], all_y[m0:m1],
-                                           all_t[m0:m1], fg, fg_block[c], seed_a[c, :s], seed_b[c, :s],
-                                           prm[P_TOL_PX], prm[P_TOL_SLOPE], prm[P_TOL_RAD], int(prm[P_MIN_OVERLAP]))
+        c = positions[q]
+        s = n_seeds[q]
+        value = _final(local[q], seed_a[q, :s], seed_b[q, :s], all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off,
+                       all_x, all_y, all_t, fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm)
         done += 1
-        value = 0.0
-        if best >= 0:
-            ob = or_flat[or_off[c]:or_off[c + 1]].reshape(or_shape[c, 0], or_shape[c, 1])
-            value = finish_score(local[c], paired, seed_a[c, best], seed_b[c, best], all_xa, all_ya, all_ta, oa,
-                                 blocka, all_x[m0:m1], all_y[m0:m1], all_t[m0:m1], ob, fg_block[c], prm)
         if value <= 0.0:
             continue
-        # insert (value, c) into the sorted top list: higher value first, then lower index
+        # insert (value, c) into the sorted top list: higher value first, then lower position
         pos = count if count < k else k
         while pos > 0 and (best_s[pos - 1] < value or (best_s[pos - 1] == value and best_i[pos - 1] > c)):
             if pos < k:

@@ -139,3 +139,37 @@ def test_comparison_only_params_reuse_prepared_cylinders(fvc_template):
     a, b = fvc_template("fvc2002_db1_b", "101_1"), fvc_template("fvc2002_db1_b", "101_2")
     prepared = prepare(a, DEFAULT_MATCHER_PARAMS)
     assert score(prepared, b, ANY_ROTATION_PARAMS) == score(a, b, ANY_ROTATION_PARAMS)
+
+
+def test_gallery_positions_and_concat_score_as_the_whole(fvc_template):
+    keys = [f"{f}_{i}" for f in (101, 102, 103, 104, 105) for i in (1, 3)]
+    prepared = [prepare(fvc_template("fvc2002_db1_b", k)) for k in keys]
+    whole = PreparedGallery.from_prepared(prepared)
+    parts = PreparedGallery.concat([PreparedGallery.from_prepared(prepared[:3]),
+                                    PreparedGallery.from_prepared(prepared[3:])])
+    probe = prepare(fvc_template("fvc2002_db1_b", "103_2"))
+    full = score_many(probe, whole)
+    np.testing.assert_array_equal(score_many(probe, parts), full)
+    subset = np.array([7, 2, 4, 5])
+    np.testing.assert_array_equal(score_many(probe, whole, positions=subset), full[subset])
+    ids, scores, _ = top_candidates(probe, parts, 2, positions=subset)
+    want = sorted(subset, key=lambda i: (-full[i], i))[:2]
+    assert list(ids) == [i for i in want if full[i] > 0]
+    assert keys[ids[0]].startswith("103")
+    # compact: well under the matcher's per-finger prepared arrays
+    per_finger = sum(p.bits.nbytes + p.valid.nbytes + p.cells.nbytes + p.orientation.nbytes + 8 * 7 * len(p.all_x)
+                     for p in prepared)
+    assert whole.nbytes < 0.6 * per_finger
+    with pytest.raises(ValueError, match="positions"):
+        score_many(probe, whole, positions=[len(keys)])
+
+
+def test_gallery_comparison_params_override(fvc_template):
+    prepared = [prepare(fvc_template("fvc2002_db1_b", k)) for k in ("101_1", "102_1", "101_3")]
+    gallery = PreparedGallery.from_prepared(prepared)
+    probe = prepare(fvc_template("fvc2002_db1_b", "101_2"))
+    wide = score_many(probe, gallery, params=ANY_ROTATION_PARAMS)
+    np.testing.assert_array_equal(wide, [score(probe, p, ANY_ROTATION_PARAMS) for p in prepared])
+    from biomatch.matcher.fingerprint import MatcherParams
+    with pytest.raises(ValueError, match="cylinder geometry"):
+        score_many(probe, gallery, params=MatcherParams(cells=8))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, update
 
 from .errors import SchemaVersionError
-from .schema import api_keys, meta
+from .schema import api_keys, meta, releases
 
 __all__ = ["MIGRATIONS", "upgrade"]
 
@@ -23,8 +23,13 @@ def _add_api_keys(conn: Connection) -> None:
     api_keys.create(conn, checkfirst=True)
 
 
+def _add_releases(conn: Connection) -> None:
+    """Version 2 -> 3: the ``releases`` table (details released by an owner agency to another agency)."""
+    releases.create(conn, checkfirst=True)
+
+
 #: ``MIGRATIONS[n]`` upgrades a version-``n`` database to version ``n + 1``.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_api_keys}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_api_keys, 2: _add_releases}
 
 
 def upgrade(conn: Connection, url: str, found: int, target: int) -> None:

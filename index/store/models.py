@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Record", "Fingerprint", "Face", "DnaProfile", "Mark", "Notification", "AuditEntry", "TemplateRow", "ApiKey"]
+__all__ = ["Record", "Fingerprint", "Face", "DnaProfile", "Mark", "Notification", "AuditEntry", "TemplateRow", "ApiKey", "Release"]
 
 
 class TemplateRow(NamedTuple):
@@ -115,3 +115,15 @@ class ApiKey:
     label: str | None
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """The owner agency released the details of a record or mark (``kind``, ``item_id``) to ``agency``."""
+
+    id: int
+    kind: str
+    item_id: int
+    agency: str
+    released_by: str
+    released_at: dt.datetime

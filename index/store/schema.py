@@ -24,11 +24,12 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "SCHEMA_VERSION", "MODALITIES", "INDEX_KINDS", "IMPRESSIONS", "MARK_STATUSES",
     "metadata", "records", "fingerprints", "marks", "faces", "dna_profiles",
-    "notifications", "webhooks", "audit", "meta", "TEMPLATE_TABLES", "ROLES", "api_keys",
+    "notifications", "webhooks", "audit", "meta", "TEMPLATE_TABLES", "ROLES", "api_keys", "releases",
+    "RELEASE_KINDS",
 ]
 
 #: Version of the table layout written by this code.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Modalities a record can belong to.
 MODALITIES = ("fingerprint", "face", "dna")
@@ -40,6 +41,8 @@ IMPRESSIONS = ("rolled", "plain", "unknown")
 MARK_STATUSES = ("unsolved", "identified", "closed")
 #: Roles an API key can hold (see ``biomatch.api.auth``).
 ROLES = ("examiner", "enroller", "operator", "auditor", "admin")
+#: Items whose details an owner agency can release to another agency (records of every modality, marks).
+RELEASE_KINDS = ("record", "mark")
 
 REF_LEN = 200       # external references, case references, specimen ids
 AGENCY_LEN = 64     # agency codes (for example an NCB or ORI code)
@@ -203,6 +206,22 @@ api_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
     UniqueConstraint("prefix", name="uq_api_keys_prefix"),
+)
+
+releases = Table(
+    "releases", metadata,
+    # Schema version 3. The owner agency released the details of one record or one mark to ``agency``;
+    # exactly one of record_id and mark_id is set, and the row goes with its item (cascade).
+    Column("id", Id, primary_key=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE")),
+    Column("mark_id", Id, ForeignKey("marks.id", ondelete="CASCADE")),
+    Column("agency", String(AGENCY_LEN), nullable=False),
+    Column("released_by", String(128), nullable=False),
+    Column("released_at", UTCDateTime, nullable=False),
+    CheckConstraint("(record_id IS NULL) <> (mark_id IS NULL)", name="ck_releases_one_item"),
+    UniqueConstraint("record_id", "agency", name="uq_releases_record_agency"),
+    UniqueConstraint("mark_id", "agency", name="uq_releases_mark_agency"),
+    Index("ix_releases_agency", "agency"),
 )
 
 #: Template table, id column name, blob column and version column per index kind.

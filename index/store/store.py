@@ -25,6 +25,7 @@ from ._cases import CasesMixin
 from ._keys import KeysMixin
 from ._migrate import upgrade
 from ._records import RecordsMixin
+from ._sharing import SharingMixin
 from .engine import biomatch_home, default_url, make_engines
 from .errors import StoreError
 from .schema import INDEX_KINDS, SCHEMA_VERSION, meta, metadata
@@ -55,7 +56,7 @@ class Transaction:
     generations: dict[str, int] = field(default_factory=dict)
 
 
-class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin, KeysMixin):
+class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin, KeysMixin, SharingMixin):
     """Persistent store of records, templates, marks, notifications and audit.
 
     Create it with :meth:`Store.open`. It is safe to share one instance between

@@ -40,7 +40,7 @@ from .deps import StoreDep
 
 __all__ = [
     "User", "NewKey", "create_key", "hash_token", "authenticate", "bootstrap_admin_key", "parse_roles",
-    "get_current_user", "CurrentUser", "require_roles", "ROLES", "acting_agency", "check_owner",
+    "get_current_user", "CurrentUser", "require_roles", "ROLES", "acting_agency", "check_owner", "AgencyDenied",
     "ExaminerUser", "EnrollerUser", "OperatorUser", "AuditorUser", "AdminUser",
 ]
 
@@ -186,21 +186,44 @@ def require_roles(*roles: str):
     return dependency
 
 
+class AgencyDenied(HTTPException):
+    """403: the key acts for another agency than the item or request names.
+
+    The application's handler (:func:`biomatch.api.problems.install_problem_handlers`)
+    appends an ``auth.agency_denied`` audit entry naming the caller, the route
+    and ``subject``, then answers 403 problem+json.
+    """
+
+    def __init__(self, user: User, subject: str, detail: str):
+        super().__init__(403, detail)
+        self.user, self.subject = user, subject
+
+    def audit(self, request: Request) -> None:
+        """Append the refusal to the audit trail (called by the exception handler)."""
+        from .audit import route_of
+        from .deps import get_store
+
+        get_store(request).append_audit(self.user.actor, self.user.agency, "auth.agency_denied",
+                                        route=route_of(request), subject_ids=[self.subject[:200]],
+                                        counts={"status": 403})
+
+
 def acting_agency(user: User, agency: str | None, field: str = "agency") -> str:
-    """The agency a request acts for: ``user.agency``; a different one named in the request is 403.
+    """The agency a request acts for: ``user.agency``; a different one named in the request is 403 (audited).
 
     An empty or missing ``agency`` means the key's own agency.
     """
     if agency and agency != user.agency:
-        raise HTTPException(403, f"{field} {agency!r}: this API key acts for agency {user.agency!r} only")
+        raise AgencyDenied(user, f"{field} {agency}",
+                           f"{field} {agency!r}: this API key acts for agency {user.agency!r} only")
     return user.agency
 
 
 def check_owner(user: User, owner_agency: str, what: str) -> None:
-    """403 unless ``what`` (a record, mark, job) belongs to the key's agency."""
+    """403 (audited) unless ``what`` (a record, mark, job) belongs to the key's agency."""
     if owner_agency != user.agency:
-        raise HTTPException(403, f"{what} belongs to agency {owner_agency!r}; this API key acts for "
-                                 f"agency {user.agency!r}")
+        raise AgencyDenied(user, what, f"{what} belongs to agency {owner_agency!r}; this API key acts for "
+                                       f"agency {user.agency!r}")
 
 
 ExaminerUser = Annotated[User, Depends(require_roles("examiner"))]

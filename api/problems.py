@@ -86,6 +86,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(status, "; ".join(details), instance=request.url.path,
                        errors=[{"loc": list(map(str, e.get("loc", ()))), "msg": e.get("msg", "")} for e in errors])
 
+    from starlette.concurrency import run_in_threadpool
+
+    from .auth import AgencyDenied
+
+    @app.exception_handler(AgencyDenied)
+    async def _agency(request: Request, exc: AgencyDenied):
+        await run_in_threadpool(exc.audit, request)  # a refused reach into another agency's item is traced
+        return await _http(request, exc)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         headers = getattr(exc, "headers", None)

@@ -1,4 +1,6 @@
-"""AFIS routes: enrol tenprints, search prints and marks, verify 1:1, marks, notifications, delete.
+"""AFIS routes: enrol tenprints, search prints and marks, verify 1:1, export, delete.
+
+Marks, notifications and webhooks are in :mod:`.afis_marks`.
 
 Translation only: images are decoded with :mod:`biomatch.extractors.imageio`
 and extracted by :func:`~biomatch.extractors.fingerprint.extract_fingerprint`,
@@ -10,8 +12,9 @@ nothing is stored.
 Every route needs an API key: ``examiner`` to search, verify and read,
 ``enroller`` to add, change and delete items of the key's own agency. The
 agency of an enrolment or mark is the key's; hits on other agencies' items
-notify them. Every call is appended to the audit trail (ids, references and
-counts only).
+notify them. Candidates owned by another agency show only what the sharing
+policy (:mod:`biomatch.api.sharing`) allows until their owner releases them.
+Every call is appended to the audit trail (ids, references and counts only).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from pydantic import BaseModel
 from ..audit import AuditDep
 from ..auth import EnrollerUser, ExaminerUser, acting_agency, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
+from ..sharing import share
 
 router = APIRouter(prefix="/afis", tags=["afis"])
 _IMAGE_TYPES = ("image/", "application/octet-stream")
@@ -42,7 +46,7 @@ AfterId = Annotated[int, Query(ge=0, le=_MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-class FingerOut(BaseModel):
+class FingerOut(BaseModel):  # details: withheld (null) for another agency's unreleased candidate
     position: int
     row_id: int
     score: float
@@ -58,13 +62,14 @@ class CandidateOut(BaseModel):
     id: int
     reference: str
     owner_agency: str
-    position: int
+    position: int | None
     score: float
     strength: float
     fmr: float
     fmr_is_upper_bound: bool
     hit: bool
-    fingers: list[FingerOut]
+    fingers: list[FingerOut] | None
+    details_released: bool = True
 
 
 class SearchOut(BaseModel):
@@ -78,15 +83,6 @@ class EnrolOut(BaseModel):
     reverse_search: list[CandidateOut]
 
 
-class MarkOut(BaseModel):
-    id: int
-    case_ref: str
-    owner_agency: str
-    status: str
-    minutiae: int
-    linked: list[CandidateOut] = []
-
-
 class VerifyOut(BaseModel):
     score: float
     fmr: float
@@ -95,28 +91,21 @@ class VerifyOut(BaseModel):
     pairs: list[list[int]]
 
 
-class NotificationOut(BaseModel):
-    id: int
-    agency: str
-    kind: str
-    subject_type: str
-    subject_id: int
-    payload: dict
-    created_at: str
-    read: bool
+def _cand(c) -> dict:
+    fingers = [{"position": f.position, "row_id": f.row_id, "score": f.score, "fmr": f.fmr,
+                "fmr_is_upper_bound": f.fmr_is_bound, "strength": f.strength, "pairs": f.pairs} for f in c.fingers]
+    return {"rank": c.rank, "kind": c.kind, "id": c.id, "reference": c.reference, "owner_agency": c.owner_agency,
+            "position": c.position, "score": c.score, "strength": c.strength, "fmr": c.fmr,
+            "fmr_is_upper_bound": c.fmr_is_bound, "hit": c.hit, "fingers": fingers}
 
 
-class MarkStatusIn(BaseModel):
-    status: str
+def candidates_out(cands, store, user) -> list[CandidateOut]:
+    """Candidates as the caller may see them (the sharing policy withholds other agencies' details)."""
+    return [CandidateOut(**c) for c in share(store, user.agency, [_cand(c) for c in cands], listing="afis")]
 
 
-def _cand(c) -> CandidateOut:
-    return CandidateOut(rank=c.rank, kind=c.kind, id=c.id, reference=c.reference, owner_agency=c.owner_agency,
-                        position=c.position, score=c.score, strength=c.strength, fmr=c.fmr,
-                        fmr_is_upper_bound=c.fmr_is_bound, hit=c.hit,
-                        fingers=[FingerOut(position=f.position, row_id=f.row_id, score=f.score, fmr=f.fmr,
-                                           fmr_is_upper_bound=f.fmr_is_bound, strength=f.strength, pairs=f.pairs)
-                                 for f in c.fingers])
+def _withheld(out: list[CandidateOut]) -> int:
+    return sum(not c.details_released for c in out)
 
 
 def _bytes(upload: UploadFile, settings, image: bool = True) -> bytes:
@@ -176,9 +165,10 @@ def enrol(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settings: Settings
     agency = acting_agency(user, agency)
     fingers = _fingers(images, positions, settings, dpi)
     rid, hits = afis.enrol_tenprint(reference, agency, fingers, impression=impression, restricted=restricted)
+    out = candidates_out(hits, afis.store, user)
     audit("afis.enrol", subject_ids=[reference], result_ids=[rid] + [f"mark:{c.id}" for c in hits if c.hit],
-          counts={"fingers": len(fingers), "reverse_hits": sum(c.hit for c in hits)})
-    return EnrolOut(record_id=rid, fingers=len(fingers), reverse_search=[_cand(c) for c in hits])
+          counts={"fingers": len(fingers), "reverse_hits": sum(c.hit for c in hits), "withheld": _withheld(out)})
+    return EnrolOut(record_id=rid, fingers=len(fingers), reverse_search=out)
 
 
 @router.post("/tenprints/transaction", response_model=EnrolOut, status_code=201,
@@ -192,10 +182,10 @@ def enrol_transaction(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settin
     agency = acting_agency(user, agency)
     rid, hits = afis.import_transaction(_bytes(transaction, settings, image=False), agency, reference=reference,
                                         restricted=restricted)
+    out = candidates_out(hits, afis.store, user)
     audit("afis.import", subject_ids=[afis.store.get_record(rid).external_ref], result_ids=[rid],
-          counts={"reverse_hits": sum(c.hit for c in hits)})
-    return EnrolOut(record_id=rid, fingers=len(afis.store.get_fingerprints(rid)),
-                    reverse_search=[_cand(c) for c in hits])
+          counts={"reverse_hits": sum(c.hit for c in hits), "withheld": _withheld(out)})
+    return EnrolOut(record_id=rid, fingers=len(afis.store.get_fingerprints(rid)), reverse_search=out)
 
 
 @router.get("/records/{record_id}/type9", summary="Export a record's minutiae as an ANSI/NIST-ITL transaction")
@@ -228,12 +218,13 @@ def search_print(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: S
     cands, thr = afis.search_tenprint(_fingers(images, positions, settings, dpi), top=top, fpir=fpir,
                                       requester=user.agency)
     afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "print search"))
+    out = candidates_out(cands, afis.store, user)
     audit("afis.search_print", result_ids=[c.id for c in cands],
-          counts={"candidates": len(cands), "hits": sum(c.hit for c in cands)})
-    return SearchOut(threshold=thr, candidates=[_cand(c) for c in cands])
+          counts={"candidates": len(cands), "hits": sum(c.hit for c in cands), "withheld": _withheld(out)})
+    return SearchOut(threshold=thr, candidates=out)
 
 
-def _mark(settings, image, minutiae, dpi, roi):
+def mark_template(settings, image, minutiae, dpi, roi):
     from biomatch.index.fingerprint import mark_template
 
     poly = None
@@ -255,52 +246,13 @@ def search_mark(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: Se
                 fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
     top = min(top or settings.default_candidates, settings.max_candidates)
     hint = None if not position_hint else _positions(position_hint, len(position_hint.split(",")))
-    cands, thr = afis.search_mark(_mark(settings, image, minutiae, dpi, roi), top=top, position_hint=hint,
+    cands, thr = afis.search_mark(mark_template(settings, image, minutiae, dpi, roi), top=top, position_hint=hint,
                                   fpir=fpir, requester=user.agency)
     afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "mark search"))
+    out = candidates_out(cands, afis.store, user)
     audit("afis.search_mark", result_ids=[c.id for c in cands],
-          counts={"candidates": len(cands), "hits": sum(c.hit for c in cands)})
-    return SearchOut(threshold=thr, candidates=[_cand(c) for c in cands])
-
-
-@router.post("/marks", response_model=MarkOut, status_code=201, summary="Register an unsolved mark")
-def add_mark(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
-             case_ref: Annotated[str, Form(min_length=1, max_length=200)],
-             agency: Annotated[str | None, Form(max_length=100)] = None,
-             image: Annotated[UploadFile | None, File()] = None, minutiae: Annotated[UploadFile | None, File()] = None,
-             dpi: Annotated[float, Form(ge=100, le=2000)] = 500, roi: Annotated[str | None, Form()] = None) -> MarkOut:
-    """The mark is linked against the other unsolved marks (LT->LT); ``linked`` lists the candidates."""
-    agency = acting_agency(user, agency)
-    t = _mark(settings, image, minutiae, dpi, roi)
-    mid, linked = afis.add_mark(case_ref, agency, t)
-    audit("afis.mark_add", subject_ids=[case_ref], result_ids=[mid] + [f"mark:{c.id}" for c in linked],
-          counts={"minutiae": len(t), "linked": len(linked)})
-    return MarkOut(id=mid, case_ref=case_ref, owner_agency=agency, status="unsolved", minutiae=len(t),
-                   linked=[_cand(c) for c in linked])
-
-
-@router.get("/marks", response_model=list[MarkOut], summary="List marks")
-def list_marks(user: ExaminerUser, audit: AuditDep, store: StoreDep, agency: str | None = None,
-               status: str | None = None, after_id: AfterId = 0, limit: Limit = 100) -> list[MarkOut]:
-    from biomatch.extractors.fingerprint.template import FingerprintTemplate
-
-    audit("afis.mark_list", counts={"limit": limit})
-    return [MarkOut(id=m.id, case_ref=m.case_ref, owner_agency=m.owner_agency, status=m.status,
-                    minutiae=len(FingerprintTemplate.from_bytes(m.template)))
-            for m in store.list_marks(owner_agency=agency, status=status, after_id=after_id, limit=limit)]
-
-
-@router.patch("/marks/{mark_id}", response_model=MarkOut, summary="Change a mark's status")
-def update_mark(user: EnrollerUser, audit: AuditDep, mark_id: RowId, body: MarkStatusIn, afis: AfisDep,
-                store: StoreDep) -> MarkOut:
-    from biomatch.extractors.fingerprint.template import FingerprintTemplate
-
-    check_owner(user, store.get_mark(mark_id).owner_agency, f"mark {mark_id}")
-    afis.update_mark_status(mark_id, body.status)
-    audit("afis.mark_status", subject_ids=[mark_id])
-    m = store.get_mark(mark_id)
-    return MarkOut(id=m.id, case_ref=m.case_ref, owner_agency=m.owner_agency, status=m.status,
-                   minutiae=len(FingerprintTemplate.from_bytes(m.template)))
+          counts={"candidates": len(cands), "hits": sum(c.hit for c in cands), "withheld": _withheld(out)})
+    return SearchOut(threshold=thr, candidates=out)
 
 
 @router.post("/verify", response_model=VerifyOut, summary="Compare two fingerprint images (1:1)")
@@ -312,30 +264,6 @@ def verify(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: Setting
     audit("afis.verify", counts={"pairs": len(r["pairs"])})
     return VerifyOut(score=r["score"], fmr=r["fmr"], fmr_is_upper_bound=r["fmr_is_bound"], strength=r["strength"],
                      pairs=r["pairs"])
-
-
-@router.get("/notifications/{agency}", response_model=list[NotificationOut], summary="An agency's notifications")
-def notifications(user: ExaminerUser, audit: AuditDep, agency: str, store: StoreDep, unread_only: bool = False,
-                  after_id: AfterId = 0, limit: Limit = 100) -> list[NotificationOut]:
-    """Only the key's own agency's notifications."""
-    agency = acting_agency(user, agency)
-    audit("afis.notifications", counts={"limit": limit})
-    return [NotificationOut(id=n.id, agency=n.agency, kind=n.kind, subject_type=n.subject_type,
-                            subject_id=n.subject_id, payload=n.payload, created_at=n.created_at.isoformat(),
-                            read=n.read_at is not None)
-            for n in store.list_notifications(agency, unread_only=unread_only, after_id=after_id, limit=limit)]
-
-
-class WebhookIn(BaseModel):
-    url: str | None
-
-
-@router.put("/webhooks/{agency}", summary="Set or remove (url null) an agency's notification webhook")
-def set_webhook(user: EnrollerUser, audit: AuditDep, agency: str, body: WebhookIn, store: StoreDep) -> dict:
-    agency = acting_agency(user, agency)
-    store.set_webhook(agency, body.url)
-    audit("afis.webhook", subject_ids=[agency])
-    return {"agency": agency, "url": store.get_webhook(agency)}
 
 
 @router.delete("/records/{record_id}", summary="Delete a tenprint record and its fingers")

@@ -6,21 +6,24 @@ Bad profiles raise :class:`~biomatch.extractors.dna.ProfileError` (a ValueError)
 Every route needs an API key: ``enroller`` to add or delete (profiles are
 owned by the key's agency, and only that agency's records can be deleted),
 ``examiner`` to search, compute statistics or run a familial search (a
-restricted record is seen by its owner agency only). Each call is audited
+restricted record is seen by its owner agency only; another agency's
+candidate shows only what :mod:`biomatch.api.sharing` allows until its owner
+releases it). Each call is audited
 with ids and counts, never with profiles.
 """
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from biomatch.extractors.dna import StrProfile, parse_cmf, parse_genemapper_csv
 
 from ..audit import AuditDep
-from ..auth import EnrollerUser, ExaminerUser
+from ..auth import EnrollerUser, ExaminerUser, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
+from ..sharing import redacted_count, share
 
 router = APIRouter(prefix="/dna", tags=["dna"])
 
@@ -152,7 +155,8 @@ def import_file(body: ImportIn, user: EnrollerUser, audit: AuditDep, gallery: Ga
 
 @router.post("/search", summary="Search profiles at a CODIS stringency or under the Prüm rules")
 def search(body: SearchIn, user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, tables: TablesDep,
-           settings: SettingsDep) -> dict:
+           settings: SettingsDep, store: StoreDep) -> dict:
+    """Candidates of other agencies show only what the sharing policy allows (:mod:`biomatch.api.sharing`)."""
     from biomatch.index.dna.flow import search_gallery
 
     _check_batch(len(body.profiles), settings)
@@ -161,11 +165,12 @@ def search(body: SearchIn, user: ExaminerUser, audit: AuditDep, gallery: Gallery
     results = search_gallery(gallery, probes, rule=body.rule, categories=body.categories, agencies=body.agencies,
                              requester_agency=user.agency, limit=limit, tables=tables,
                              method=body.method, min_loci=body.min_loci)
+    shown = [share(store, user.agency, [r.to_dict() for r in rs], listing="dna") for rs in results]
     audit("dna.search", subject_ids=[p.specimen_id for p in probes],
           result_ids=[r.profile_id for rs in results for r in rs],
-          counts={"probes": len(probes), "candidates": sum(len(rs) for rs in results)})
-    return {"results": [{"specimen_id": p.specimen_id, "candidates": [r.to_dict() for r in rs]}
-                        for p, rs in zip(probes, results)]}
+          counts={"probes": len(probes), "candidates": sum(len(rs) for rs in results),
+                  "withheld": sum(redacted_count(c) for c in shown)})
+    return {"results": [{"specimen_id": p.specimen_id, "candidates": c} for p, c in zip(probes, shown)]}
 
 
 @router.post("/stats", summary="Random match probability and LR per population")
@@ -185,22 +190,22 @@ def stats(body: StatsIn, user: ExaminerUser, audit: AuditDep, tables: TablesDep)
 
 @router.post("/familial", summary="Rank the database by kinship index (minimum over populations)")
 def familial(body: FamilialIn, user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, tables: TablesDep,
-             settings: SettingsDep) -> dict:
+             settings: SettingsDep, store: StoreDep) -> dict:
     from biomatch.index.dna.flow import familial_gallery
 
     top = min(body.top or settings.default_candidates, settings.max_candidates)
     ranked = familial_gallery(gallery, body.profile.to_profile(), tables, relationship=body.relationship, top=top,
                               min_ki=body.min_ki, categories=body.categories, agencies=body.agencies,
                               requester_agency=user.agency)
+    shown = share(store, user.agency, [r.to_dict() for r in ranked], listing="familial")
     audit("dna.familial", subject_ids=[body.profile.specimen_id], result_ids=[r.profile_id for r in ranked],
-          counts={"candidates": len(ranked)})
-    return {"relationship": body.relationship, "candidates": [r.to_dict() for r in ranked]}
+          counts={"candidates": len(ranked), "withheld": redacted_count(shown)})
+    return {"relationship": body.relationship, "candidates": shown}
 
 
 @router.delete("/records/{record_id}", status_code=204, summary="Delete a DNA record and its profiles")
 def delete(record_id: int, user: EnrollerUser, audit: AuditDep, gallery: GalleryDep, store: StoreDep) -> None:
     record = store.get_record(record_id)  # NotFoundError -> 404
-    if record.owner_agency != user.agency:
-        raise HTTPException(403, f"record {record_id} belongs to agency {record.owner_agency}, not {user.agency}")
+    check_owner(user, record.owner_agency, f"record {record_id}")  # 403, audited
     removed = gallery.delete_record(record_id)
     audit("dna.delete", subject_ids=[record_id], counts={"profiles": removed})

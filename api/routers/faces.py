@@ -26,8 +26,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from ..audit import AuditDep
-from ..auth import EnrollerUser, ExaminerUser, OperatorUser
+from ..auth import EnrollerUser, ExaminerUser, OperatorUser, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
+from ..sharing import redacted_count, share
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 _IMAGE_TYPES = ("image/", "application/octet-stream")
@@ -57,12 +58,13 @@ class FaceOut(BaseModel):
 class CandidateOut(BaseModel):
     rank: int
     record_id: int
-    face_id: int
+    face_id: int | None  # null: another agency's candidate not released to the caller (biomatch.api.sharing)
     external_ref: str
     owner_agency: str
     score: float
     fmr: float
     fmr_is_upper_bound: bool
+    details_released: bool = True
 
 
 class EnrolOut(BaseModel):
@@ -185,12 +187,15 @@ def search(user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, settings: S
     result, sha = _extract(image, settings)
     hits = gallery.search([f.template.embedding for f in result.faces], top=top, threshold=t,
                           requester_agency=user.agency) if result.faces else []
-    audit("face.search", subject_ids=[sha], result_ids=[c.record_id for cands in hits for c in cands],
-          counts={"faces": len(result.faces), "candidates": sum(len(c) for c in hits)})
-    faces = [SearchFaceOut(**_face_out(f), candidates=[CandidateOut(
+    shown = [share(gallery.store, user.agency, [dict(
         rank=c.rank, record_id=c.record_id, face_id=c.face_id, external_ref=c.external_ref,
-        owner_agency=c.owner_agency, score=c.score, fmr=c.fmr, fmr_is_upper_bound=c.fmr_is_bound) for c in cands])
-        for f, cands in zip(result.faces, hits)]
+        owner_agency=c.owner_agency, score=c.score, fmr=c.fmr, fmr_is_upper_bound=c.fmr_is_bound) for c in cands],
+        listing="face") for cands in hits]
+    audit("face.search", subject_ids=[sha], result_ids=[c.record_id for cands in hits for c in cands],
+          counts={"faces": len(result.faces), "candidates": sum(len(c) for c in hits),
+                  "withheld": sum(redacted_count(c) for c in shown)})
+    faces = [SearchFaceOut(**_face_out(f), candidates=[CandidateOut(**c) for c in cands])
+             for f, cands in zip(result.faces, shown)]
     return SearchOut(message=result.message, threshold=t, faces=faces)
 
 
@@ -201,8 +206,7 @@ def delete(record_id: int, user: EnrollerUser, audit: AuditDep, gallery: Gallery
     record = store.get_record(record_id)  # NotFoundError -> 404
     if record.modality != "face":
         raise NotFoundError(f"no face record with id {record_id}")
-    if record.owner_agency != user.agency:
-        raise HTTPException(403, f"record {record_id} belongs to agency {record.owner_agency}, not {user.agency}")
+    check_owner(user, record.owner_agency, f"record {record_id}")  # 403, audited
     removed = gallery.delete(record_id)
     audit("face.delete", subject_ids=[record_id], counts={"faces": removed})
     return {"record_id": record_id, "faces_removed": removed}

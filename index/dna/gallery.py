@@ -179,6 +179,19 @@ class DnaGallery:
             self._after_write(before, lambda: self._remove(pids))
         return len(pids)
 
+    def set_restricted(self, record_id: int, restricted: bool) -> None:
+        """Change a DNA record's ``restricted`` flag in the store, then in this index."""
+        record = self.store.get_record(record_id)
+        if record.modality != "dna":
+            raise ValueError(f"record {record_id} is a {record.modality} record, not a dna record")
+        with self._lock:
+            with self.store.transaction():
+                before = self.store.generation("dna")
+                pids = [p.id for p in self.store.get_dna_profiles(record_id)]
+                self.store.set_restricted(record_id, restricted)
+            change = self.restricted.update if restricted else self.restricted.difference_update
+            self._after_write(before, lambda: change(pids))
+
     def _remove(self, pids) -> None:
         self.index.remove(pids)
         for pid in pids:

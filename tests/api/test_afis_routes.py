@@ -45,6 +45,7 @@ def test_afis_routes_end_to_end(api, fvc_dir, fvc_template):
     r = fr.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1,2"},
                 files=[("images", _img(fvc_dir, "101_1")), ("images", _img(fvc_dir, "102_1"))])
     assert r.status_code == 201, r.text
+    assert fr.post(f"/records/{r.json()['record_id']}/releases", json={"agency": "DE"}).status_code == 201
     r = de.post("/afis/tenprints", data={"reference": "TP-2", "positions": "3"},
                 files=[("images", _img(fvc_dir, "103_1"))])
     assert r.status_code == 201, r.text

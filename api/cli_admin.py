@@ -1,5 +1,7 @@
 """``biomatch admin keys create|list|revoke`` and ``biomatch audit verify|list``.
 
+``biomatch admin release|revoke|releases`` are in :mod:`.cli_sharing`.
+
 These commands work on the store directly (the database URL and home come
 from ``--database-url`` or ``BIOMATCH_DATABASE_URL`` / ``BIOMATCH_HOME``),
 so an administrator with access to the database can always create a key,
@@ -13,7 +15,7 @@ __all__ = ["register", "print_first_admin_key"]
 
 
 def register(sub) -> None:
-    admin = sub.add_parser("admin", help="administration: API keys")
+    admin = sub.add_parser("admin", help="administration: API keys, releases of details")
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="SUBCOMMAND")
     admin_sub.required = True
     keys = admin_sub.add_parser("keys", help="create, list and revoke API keys")
@@ -38,6 +40,10 @@ def register(sub) -> None:
     p.add_argument("key_id", type=int, metavar="ID")
     _db(p)
     p.set_defaults(func=_revoke)
+
+    from .cli_sharing import register_admin
+
+    register_admin(admin_sub, _db)  # release, revoke, releases
 
     audit = sub.add_parser("audit", help="the audit trail: verify the hash chain, list entries")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION")

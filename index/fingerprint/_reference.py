@@ -5,7 +5,7 @@ import numpy as np
 
 from ._kernels import EMPTY_KEY
 
-__all__ = ["cylinder_keys_ref", "vote_ref"]
+__all__ = ["cylinder_keys_ref", "bucket_level_ref", "vote_ref"]
 
 
 def cylinder_keys_ref(bits, ranks, tables, per_key, key_bits):
@@ -25,15 +25,28 @@ def cylinder_keys_ref(bits, ranks, tables, per_key, key_bits):
     return out
 
 
-def vote_ref(probe_keys, gallery_keys, cyl_slot, slot_ok, n_slots, max_bucket, weights):
-    """Twin of :func:`._kernels.vote`, by direct comparison of keys (no bucket tables)."""
+def bucket_level_ref(keys, first_id):
+    """Twin of :func:`._kernels.bucket_level`: per table, ``{key: [cylinder ids ascending]}``."""
+    out = []
+    for t in range(keys.shape[1]):
+        table: dict[int, list[int]] = {}
+        for i, k in enumerate(keys[:, t]):
+            if k != EMPTY_KEY:
+                table.setdefault(int(k), []).append(first_id + i)
+        out.append(table)
+    return out
+
+
+def vote_ref(probe_keys, gallery_keys, cyl_slot, slot_ok, n_slots, max_bucket, weights, probe_weights=None):
+    """Twin of :func:`._kernels.vote_level` over one level, by direct comparison of keys (no bucket tables)."""
     votes = np.zeros(n_slots, np.float32)
     tables = probe_keys.shape[1]
+    pw = np.ones(len(probe_keys), np.float32) if probe_weights is None else probe_weights
     sizes = [{k: int(c) for k, c in zip(*np.unique(gallery_keys[:, t], return_counts=True))} for t in range(tables)]
-    for pk in probe_keys:
+    for pk, w in zip(probe_keys, pw):
         usable = np.array([pk[t] != EMPTY_KEY and sizes[t].get(pk[t], 0) <= max_bucket for t in range(tables)])
         counts = ((gallery_keys == pk[None, :]) & usable[None, :]).sum(axis=1)
         best = np.zeros(n_slots, np.int64)
         np.maximum.at(best, cyl_slot, counts)
-        votes += np.where(slot_ok.astype(bool), weights[best], 0)
+        votes += np.where(slot_ok.astype(bool), np.float32(w) * weights[best], 0).astype(np.float32)
     return votes

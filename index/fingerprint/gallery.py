@@ -2,27 +2,46 @@
 
 Stage 1 votes with the min-hash tables of :mod:`.lsh` and keeps a shortlist
 (every slot when the gallery is smaller than ``min_shortlist``); stage 2
-re-scores the shortlist with the pairwise matcher in one
-:func:`~biomatch.matcher.fingerprint.score_many` call.
+re-scores the shortlist with the pairwise matcher: one
+:func:`~biomatch.matcher.fingerprint.gallery.top_candidates` call per segment
+with the shortlisted positions, on ``search_threads`` threads (the kernels
+release the GIL).
+
+The fingers live in :class:`~.segment.Segment` s: packed matcher galleries
+with the bucket tables of their cylinders, and no Python object per finger.
+Slot bookkeeping (row id, owner, finger position, alive, cylinder count) is
+kept in numpy arrays. Removed fingers stay in their segment, masked, until
+the index is rebuilt from the store.
 """
 from __future__ import annotations
 
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from biomatch.matcher.fingerprint import PreparedFingerprint, PreparedGallery, score_many
-from biomatch.matcher.fingerprint.gallery import top_candidates
-
+from biomatch.matcher.fingerprint import PreparedFingerprint
+from biomatch.matcher.fingerprint.gallery import score_many, top_candidates
 from biomatch.matcher.fingerprint.params import DEFAULT_MATCHER_PARAMS
 
-from .compact import CompactFinger, compress, expand
-from .lsh import VoteTable, keys_of
+from .lsh import keys_of, with_position
 from .params import DEFAULT_INDEX_PARAMS, IndexParams
+from .segment import Segment, item_of, merge_tail
+from .slots import Slots
 
 __all__ = ["FingerIndex", "Hit"]
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _POOL_LOCK:
+        if threads not in _POOLS:
+            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="afis-search")
+        return _POOLS[threads]
 
 
 @dataclass(frozen=True)
@@ -37,101 +56,122 @@ class Hit:
 class FingerIndex:
     """Prepared fingerprints keyed by store row id, with owner and finger position per row.
 
-    Thread-safe: one lock around changes; searches copy what they need under it.
+    Thread-safe: one lock around changes; searches take the immutable
+    segments they need under it and score outside it.
     """
 
     def __init__(self, params: IndexParams = DEFAULT_INDEX_PARAMS):
         self.params = params
         self._lock = threading.RLock()
-        self._row: list[int] = []
-        self._owner: list[int] = []
-        self._prepared: list[CompactFinger | None] = []  # compact: about a third of the prepared form
-        self._slot_of: dict[int, int] = {}
-        self._alive = np.zeros(64, np.uint8)  # per slot, grown by doubling
-        self._pos = np.zeros(64, np.int8)
-        self._table: VoteTable | None = None
+        self.slots = Slots()
+        self._segments: list[Segment] = []
+        self._pending: list[PreparedFingerprint] = []  # added, not yet in a segment
+        self._cyl_slot = np.zeros(1024, np.uint32)  # slot of every cylinder id
+        self._n_cyl = 0
 
     def __len__(self) -> int:
-        return len(self._slot_of)
+        return self.slots.alive_count
 
     def __contains__(self, row_id: int) -> bool:
-        return int(row_id) in self._slot_of
+        return self.slots.slot_of(row_id) is not None
 
     def row_ids(self) -> list[int]:
-        return sorted(self._slot_of)
+        return self.slots.alive_rows().tolist()
 
     def owner(self, row_id: int) -> int:
-        return self._owner[self._slot_of[int(row_id)]]
+        return int(self.slots.owner[self._slot(row_id)])
 
     def position(self, row_id: int) -> int:
-        return int(self._pos[self._slot_of[int(row_id)]])
+        return int(self.slots.pos[self._slot(row_id)])
+
+    def _slot(self, row_id: int) -> int:
+        s = self.slots.slot_of(row_id)
+        if s is None:
+            raise KeyError(row_id)
+        return s
 
     def prepared(self, row_id: int) -> PreparedFingerprint:
         """The entry's prepared fingerprint (default matcher parameters, ``template=None``)."""
-        return expand(self._prepared[self._slot_of[int(row_id)]], DEFAULT_MATCHER_PARAMS)
+        with self._lock:
+            self._flush()
+            s = self._slot(row_id)
+            seg = self._segments[self._segment_of(np.array([s]))[0]]
+        return item_of(seg.gallery, s - seg.start)
 
     # ------------------------------------------------------------------ writes
     def add(self, row_id: int, owner: int, position: int, prepared: PreparedFingerprint) -> None:
-        """Add (or replace) one entry; the vote tables are rebuilt lazily at the next search."""
-        row_id = int(row_id)
-        compact = compress(_with_params(prepared, DEFAULT_MATCHER_PARAMS))
+        """Add (or replace) one entry; it goes into a new segment at the next search (or every ``flush_fingers``)."""
+        prepared = _with_params(prepared, DEFAULT_MATCHER_PARAMS)
         with self._lock:
-            if row_id in self._slot_of:
-                self.remove([row_id])
-            slot = len(self._row)
-            if slot == self._alive.shape[0]:
-                self._alive = np.concatenate([self._alive, np.zeros_like(self._alive)])
-                self._pos = np.concatenate([self._pos, np.zeros_like(self._pos)])
-            self._slot_of[row_id] = slot
-            self._row.append(row_id)
-            self._owner.append(int(owner))
-            self._prepared.append(compact)
-            self._alive[slot], self._pos[slot] = 1, int(position)
-            self._table = None
+            self.slots.append(int(row_id), int(owner), int(position), len(prepared))
+            k = len(prepared)
+            if self._n_cyl + k > self._cyl_slot.shape[0]:
+                grown = np.zeros(max(2 * self._cyl_slot.shape[0], self._n_cyl + k), np.uint32)
+                grown[:self._n_cyl] = self._cyl_slot[:self._n_cyl]
+                self._cyl_slot = grown
+            self._cyl_slot[self._n_cyl:self._n_cyl + k] = self.slots.n - 1
+            self._n_cyl += k
+            self._pending.append(prepared)
+            if len(self._pending) >= self.params.flush_fingers:
+                self._flush()
 
     def remove(self, row_ids) -> int:
         """Remove entries by row id; returns how many were present."""
-        n = 0
         with self._lock:
-            for r in row_ids:
-                slot = self._slot_of.pop(int(r), None)
-                if slot is not None:
-                    self._prepared[slot] = None
-                    self._alive[slot] = 0
-                    n += 1
-            if n:
-                self._table = None
-                if len(self._row) > 1024 and len(self._slot_of) < len(self._row) // 2:
-                    self._compact()
-        return n
+            return self.slots.kill(row_ids)
 
-    def _compact(self) -> None:
-        keep = sorted(self._slot_of.values())
-        for name in ("_row", "_owner", "_prepared"):
-            old = getattr(self, name)
-            setattr(self, name, [old[s] for s in keep])
-        n = len(keep)
-        cap = max(64, 1 << (n - 1).bit_length()) if n else 64
-        alive, pos = np.zeros(cap, np.uint8), np.zeros(cap, np.int8)
-        alive[:n], pos[:n] = 1, self._pos[keep]
-        self._alive, self._pos = alive, pos
-        self._slot_of = {r: i for i, r in enumerate(self._row)}
-
-    def _vote_table(self) -> VoteTable:
+    def flush(self) -> None:
+        """Put the pending entries into a segment (done by every search)."""
         with self._lock:
-            if self._table is None:
-                empty = np.zeros((0, self.params.tables), np.uint32)
-                keys = [keys_of(p.bits, self.params) if p is not None else empty for p in self._prepared]
-                cyl_slot = np.concatenate([np.full(len(k), s, np.int32) for s, k in enumerate(keys)]) if keys \
-                    else np.zeros(0, np.int32)
-                allk = np.concatenate(keys) if keys else np.zeros((0, self.params.tables), np.uint32)
-                self._table = VoteTable(allk, cyl_slot, len(keys), self.params)
-            return self._table
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        start = self.slots.n - len(self._pending)
+        first_cyl = self._n_cyl - sum(len(p) for p in self._pending)
+        seg = Segment.build(self._pending, self.slots.pos[start:self.slots.n], start, first_cyl, self.params,
+                            DEFAULT_MATCHER_PARAMS)
+        self._pending = []
+        self._segments = merge_tail(self._segments + [seg], self.params.merge_ratio, self.params.max_segment)
+
+    def _segment_of(self, slots: np.ndarray) -> np.ndarray:
+        starts = np.array([s.start for s in self._segments], np.int64)
+        return np.searchsorted(starts, slots, side="right") - 1
 
     # ------------------------------------------------------------------ search
-    def shortlist_size(self) -> int:
-        n = len(self)
+    def shortlist_size(self, eligible: int | None = None) -> int:
+        """Candidates re-scored out of ``eligible`` entries (default: all)."""
+        n = len(self) if eligible is None else int(eligible)
         return min(n, max(self.params.min_shortlist, math.ceil(self.params.penetration * n)))
+
+    def votes(self, probe: PreparedFingerprint, slot_ok: np.ndarray, positions=None) -> np.ndarray:
+        """Stage-1 candidate scores per slot (``slot_ok == 0`` slots score 0); see :mod:`.lsh`.
+
+        ``positions``: the finger positions ``slot_ok`` allows (default: every one held);
+        keys are looked up once per position (see :func:`.lsh.with_position`).
+        """
+        with self._lock:
+            self._flush()
+            segments, cyl_slot, n = list(self._segments), self._cyl_slot, self.slots.n
+            held = self.slots.positions_held()
+        wanted = held if positions is None else held & ({int(p) for p in positions} | {0})
+        pk = keys_of(probe.bits, self.params)
+        ok = np.ascontiguousarray(slot_ok[:n], np.uint8)
+        parts = np.array_split(np.arange(len(pk)), max(1, min(self.params.search_threads, len(pk))))
+
+        def run(rows):
+            v = np.zeros(n, np.float32)
+            w = np.ones(len(rows), np.float32)
+            for p in sorted(wanted):
+                keys = np.ascontiguousarray(with_position(pk[rows], p, self.params))
+                for seg in segments:
+                    seg.level.vote_into(v, keys, w, cyl_slot, ok, self.params)
+            return v
+
+        total = sum(_pool(self.params.search_threads).map(run, parts)) if len(parts) > 1 else run(parts[0])
+        sizes = self.slots.ncyl[:n].astype(np.float32)
+        return total / np.maximum(sizes, 1.0) ** self.params.size_power
 
     def search(self, probe: PreparedFingerprint, *, positions=None, matcher_params=None,
                shortlist: int | None = None, exhaustive: bool = False, top: int | None = None
@@ -153,57 +193,92 @@ class FingerIndex:
             index's hit rate is measured against.
         top : int, optional
             Return only the ``top`` best hits (scores above 0), found with
-            :func:`~biomatch.matcher.fingerprint.gallery.top_candidates`, which
-            skips the pairing stage for candidates that cannot reach them;
+            :func:`~biomatch.matcher.fingerprint.gallery.top_candidates`;
             default: every re-scored candidate.
         """
+        slots, eligible = self.shortlist(probe, positions=positions, shortlist=shortlist, exhaustive=exhaustive)
+        if eligible == 0:
+            return [], 0
+        return self.rescore(probe, slots, matcher_params=matcher_params, top=top), eligible
+
+    def shortlist(self, probe: PreparedFingerprint, *, positions=None, shortlist: int | None = None,
+                  exhaustive: bool = False) -> tuple[np.ndarray, int]:
+        """Stage 1: the slots to re-score (ascending) and the number of eligible entries."""
         with self._lock:
-            n_slots = len(self._row)
-            ok = self._alive[:n_slots].copy()
-            if positions is not None:
-                allowed = sorted(set(int(p) for p in positions) | {0})
-                ok &= np.isin(self._pos[:n_slots], allowed).astype(np.uint8)
-            eligible = int(ok.sum())
-            if eligible == 0:
-                return [], 0
-            k = eligible if exhaustive else min(eligible, shortlist or self.shortlist_size())
-            if k >= eligible:
-                slots = np.nonzero(ok)[0]
-            else:
-                table = self._vote_table()
-                v = table.votes(keys_of(probe.bits, self.params), ok)
-                v[ok == 0] = -1.0
-                slots = np.argpartition(-v, k - 1)[:k]
-            compact = [self._prepared[s] for s in slots]
-            rows = [self._row[s] for s in slots]
+            self._flush()
+            ok = self.slots.eligible(positions)
+        eligible = int(ok.sum())
+        if eligible == 0:
+            return np.zeros(0, np.int64), 0
+        k = eligible if exhaustive else min(eligible, shortlist or self.shortlist_size(eligible))
+        if k >= eligible:
+            return np.nonzero(ok)[0].astype(np.int64), eligible
+        v = self.votes(probe, ok, positions)
+        v[ok[:v.shape[0]] == 0] = -1.0
+        return np.sort(np.argpartition(-v, k - 1)[:k]).astype(np.int64), eligible
+
+    def rescore(self, probe: PreparedFingerprint, slots: np.ndarray, *, matcher_params=None,
+                top: int | None = None) -> list[Hit]:
+        """Stage 2: the matcher's scores of ``slots`` (ascending), best first (ties: lower slot first)."""
         mp = matcher_params or probe.params
-        if mp != probe.params:
-            probe = _with_params(probe, mp)
-        _with_params(probe, DEFAULT_MATCHER_PARAMS)  # same cylinder geometry as the entries
-        items = [expand(c, mp) for c in compact]
-        gallery = PreparedGallery.from_prepared(items, mp)
+        if mp.cylinder_key() != DEFAULT_MATCHER_PARAMS.cylinder_key():
+            raise ValueError("matcher parameters differ from the cylinder geometry the gallery was prepared with")
+        probe = _with_params(probe, mp)
+        with self._lock:
+            self._flush()
+            segs = list(self._segments)
+            rows = self.slots.row[slots]
+        which = self._segment_of_list(segs, slots)
+        jobs = []
+        for j in np.unique(which):
+            local = slots[which == j] - segs[j].start
+            n_parts = max(1, min(self.params.search_threads, len(local) // 64))
+            for part in np.array_split(local, n_parts):  # balance the threads within a large segment
+                jobs.append((segs[j], part))
+
+        def run(job):
+            seg, pos = job
+            if top is None:
+                return pos, score_many(probe, seg.gallery, positions=pos, params=mp), seg.start
+            ids, sc, _ = top_candidates(probe, seg.gallery, int(top), positions=pos, params=mp)
+            return ids, sc, seg.start
+
+        pool = _pool(self.params.search_threads)
+        results = list(pool.map(run, jobs)) if len(jobs) > 1 else [run(j) for j in jobs]
+        got_slots = np.concatenate([r[0] + r[2] for r in results]) if results else np.zeros(0, np.int64)
+        got_scores = np.concatenate([r[1] for r in results]) if results else np.zeros(0)
+        order = np.lexsort((got_slots, -got_scores))
         if top is not None:
-            order, scores, _ = top_candidates(probe, gallery, int(top))
-            return [Hit(rows[i], float(sc), int(slots[i])) for i, sc in zip(order, scores)], eligible
-        scores = score_many(probe, gallery)
-        order = np.argsort(-scores, kind="stable")
-        return [Hit(rows[i], float(scores[i]), int(slots[i])) for i in order], eligible
+            order = order[:int(top)]
+        row_of = dict(zip(slots.tolist(), rows.tolist()))
+        return [Hit(int(row_of[int(got_slots[i])]), float(got_scores[i]), int(got_slots[i])) for i in order]
 
+    @staticmethod
+    def _segment_of_list(segs, slots):
+        starts = np.array([s.start for s in segs], np.int64)
+        return np.searchsorted(starts, slots, side="right") - 1
+
+    # ------------------------------------------------------------------ memory and persistence
     def nbytes(self) -> int:
-        """Bytes held by the compact prepared arrays and the vote tables (Python object overhead not included)."""
-        total = sum(c.nbytes for c in self._prepared if c is not None)
-        if self._table is not None:
-            total += self._table.nbytes
-        return total
+        """Bytes held by the galleries, the bucket tables and the slot arrays (Python objects not included)."""
+        with self._lock:
+            self._flush()
+            return int(sum(s.nbytes for s in self._segments) + self._cyl_slot.nbytes + self.slots.nbytes)
 
+    def segments(self) -> list[Segment]:
+        with self._lock:
+            self._flush()
+            return list(self._segments)
 
-_GEOMETRY = ("radius_px", "cells", "layers", "sigma_s_px", "sigma_d_rad", "mu_psi", "min_valid_cells",
-             "min_neighbours", "min_matchable_cells")
+    def restore(self, slots: "Slots", segments: list[Segment], cyl_slot: np.ndarray) -> None:
+        """Replace the contents with saved ones (see :mod:`.persist`)."""
+        with self._lock:
+            self.slots, self._segments, self._pending = slots, list(segments), []
+            self._cyl_slot, self._n_cyl = np.ascontiguousarray(cyl_slot, np.uint32), int(cyl_slot.shape[0])
 
 
 def _with_params(item: PreparedFingerprint, params) -> PreparedFingerprint:
     """The same cylinders under other matching parameters (only comparison-time parameters may differ)."""
-    for f in _GEOMETRY:
-        if getattr(item.params, f) != getattr(params, f):
-            raise ValueError(f"matcher parameter {f} differs from the one the gallery was prepared with")
-    return replace(item, params=params)
+    if item.params.cylinder_key() != params.cylinder_key():
+        raise ValueError("matcher parameters differ from the cylinder geometry the gallery was prepared with")
+    return item if item.params == params else replace(item, params=params)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 __all__ = ["IndexParams", "DEFAULT_INDEX_PARAMS", "INDEX_VERSION"]
 
 #: Bumped whenever a change makes saved index files unreadable or wrong.
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: segments (packed galleries + CSR bucket levels)
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,12 @@ class IndexParams:
     max_bucket: int = 50_000  # larger buckets carry no information and are skipped
     min_shortlist: int = 200  # candidates always re-scored (a smaller gallery is searched exhaustively)
     penetration: float = 0.01  # share of the gallery re-scored beyond min_shortlist
+    # segments (see segment.py): pending fingers are packed every flush_fingers adds (and at every search);
+    # adjacent segments merge while the older is at most merge_ratio times the newer, up to max_segment fingers
+    flush_fingers: int = 2048
+    merge_ratio: int = 4
+    max_segment: int = 1 << 17
+    search_threads: int = 2  # threads of one search (voting and re-scoring release the GIL)
 
 
     def __post_init__(self):
@@ -36,6 +42,8 @@ class IndexParams:
             raise ValueError(f"tables must be in 1..255, got {self.tables}")
         if not 1 <= self.per_key <= 3 or not 10 <= self.key_bits <= 24:
             raise ValueError("per_key must be in 1..3 and key_bits in 10..24")
+        if self.flush_fingers < 1 or self.merge_ratio < 1 or self.max_segment < 1 or self.search_threads < 1:
+            raise ValueError("flush_fingers, merge_ratio, max_segment and search_threads must be positive")
 
 
 DEFAULT_INDEX_PARAMS = IndexParams()

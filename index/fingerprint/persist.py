@@ -1,14 +1,14 @@
 """Saving and loading a :class:`~.gallery.FingerIndex` as a derived file of the store.
 
-The payload is an ``.npz`` archive (no pickle) holding, for every array field
-of :class:`~biomatch.matcher.fingerprint.PreparedFingerprint`, the arrays of
-all entries concatenated with their shapes, plus the scalar fields, row ids,
-owners and finger positions. It is written atomically with
-:func:`biomatch.index.derived.save_derived` under the store generation. The
-fields are discovered from the dataclass, so a matcher that adds a field
-makes old files unreadable (and rebuilt), never silently wrong. Vote tables
-are rebuilt from the cylinders at load. :func:`load_index` returns None when
-the file is missing, corrupt, stale, or of another index or matcher version.
+The payload is an ``.npz`` archive (no pickle) holding the slot arrays, the
+slot of every cylinder, and per segment the arrays of its packed gallery
+(:class:`~biomatch.matcher.fingerprint.PreparedGallery`, fields discovered
+from the dataclass) and of its bucket level, so loading neither prepares nor
+hashes anything. It is written atomically with
+:func:`biomatch.index.derived.save_derived` under the store generation.
+:func:`load_index` returns None when the file is missing, corrupt, stale, or
+of another index or matcher version, or when the gallery's fields differ
+from the running matcher's: the caller then rebuilds from the store.
 """
 from __future__ import annotations
 
@@ -19,46 +19,44 @@ import os
 
 import numpy as np
 
-from biomatch.matcher.fingerprint import MATCHER_VERSION, PreparedFingerprint
+from biomatch.matcher.fingerprint import MATCHER_VERSION, PreparedGallery
 from biomatch.matcher.fingerprint.params import DEFAULT_MATCHER_PARAMS
 
 from ..derived import load_derived, save_derived
 from .gallery import FingerIndex
+from .lsh import Level
 from .params import INDEX_VERSION
+from .segment import Segment
+from .slots import Slots
 
 __all__ = ["save_index", "load_index"]
 
 log = logging.getLogger(__name__)
-_SKIP = ("template", "params")
+_SLOT_FIELDS = ("row", "owner", "pos", "alive", "ncyl")
+_LEVEL_FIELDS = ("first_n", "kstart", "ukeys", "bstart", "entries")
 
 
-def _fields(sample: PreparedFingerprint | None) -> tuple[list[str], list[str]]:
-    names = [f.name for f in dataclasses.fields(PreparedFingerprint) if f.name not in _SKIP]
-    if sample is None:
-        return names, []
-    arrays = [n for n in names if isinstance(getattr(sample, n), np.ndarray)]
-    return arrays, [n for n in names if n not in arrays]
+def _gallery_fields() -> list[str]:
+    return [f.name for f in dataclasses.fields(PreparedGallery) if f.name != "params"]
 
 
 def save_index(index: FingerIndex, path: str | os.PathLike, generation: int) -> None:
     """Write ``index`` atomically, labelled with the store ``generation`` it holds."""
-    rows = index.row_ids()
-    items = [index.prepared(r) for r in rows]
-    arrays, scalars = _fields(items[0] if items else None)
-    out = {"version": np.array([INDEX_VERSION, MATCHER_VERSION], np.int64),
-           "row": np.array(rows, np.int64), "owner": np.array([index.owner(r) for r in rows], np.int64),
-           "position": np.array([index.position(r) for r in rows], np.int64),
-           "fields": np.array(arrays + ["|"] + scalars)}
-    for n in arrays:
-        parts = [getattr(it, n) for it in items]
-        out[f"a_{n}"] = np.concatenate([p.reshape(-1) for p in parts]) if parts else np.zeros(0)
-        out[f"s_{n}"] = np.array([p.shape + (1,) * (2 - p.ndim) for p in parts], np.int64).reshape(-1, 2)
-        out[f"d_{n}"] = np.array([p.ndim for p in parts], np.int64)
-    for n in scalars:
-        out[f"v_{n}"] = np.array([getattr(it, n) for it in items], np.int64)
+    with index._lock:
+        segments = index.segments()
+        out = {"version": np.array([INDEX_VERSION, MATCHER_VERSION], np.int64),
+               "gallery_fields": np.array(_gallery_fields()),
+               "segment_starts": np.array([s.start for s in segments], np.int64),
+               "cyl_slot": index._cyl_slot[:index._n_cyl].copy()}
+        out.update({f"slot_{k}": v for k, v in index.slots.arrays().items()})
+    for i, seg in enumerate(segments):
+        for name in _gallery_fields():
+            out[f"g{i}_{name}"] = getattr(seg.gallery, name)
+        for name, a in seg.level.arrays().items():
+            out[f"l{i}_{name}"] = a
     buf = io.BytesIO()
     np.savez(buf, **out)
-    save_derived(path, int(generation), buf.getvalue())
+    save_derived(path, int(generation), buf.getbuffer())
 
 
 def load_index(path: str | os.PathLike, generation: int) -> FingerIndex | None:
@@ -71,30 +69,32 @@ def load_index(path: str | os.PathLike, generation: int) -> FingerIndex | None:
         if list(z["version"]) != [INDEX_VERSION, MATCHER_VERSION]:
             log.info("fingerprint index %s is of another version; rebuild", path)
             return None
-        index = FingerIndex()
-        rows = z["row"]
-        if len(rows) == 0:
-            return index
-        names = [str(n) for n in z["fields"]]
-        cut = names.index("|")
-        arrays, scalars = names[:cut], names[cut + 1:]
-        want_arrays, want_scalars = _fields(None)[0], []
-        if sorted(arrays + scalars) != sorted(want_arrays):
-            log.info("fingerprint index %s holds fields %s, the matcher has %s; rebuild", path, names, want_arrays)
+        if [str(n) for n in z["gallery_fields"]] != _gallery_fields():
+            log.info("fingerprint index %s holds other gallery fields than the matcher's; rebuild", path)
             return None
-        split = {}
-        for n in arrays:
-            shapes, dims = z[f"s_{n}"], z[f"d_{n}"]
-            sizes = shapes[:, 0] * shapes[:, 1]
-            pieces = np.split(z[f"a_{n}"], np.cumsum(sizes)[:-1])
-            split[n] = [p.reshape(tuple(s[:d])) for p, s, d in zip(pieces, shapes, dims)]
-        values = {n: z[f"v_{n}"] for n in scalars}
-        for i, (row, owner, pos) in enumerate(zip(rows, z["owner"], z["position"])):
-            kw = {n: split[n][i] for n in arrays}
-            kw.update({n: int(values[n][i]) for n in scalars})
-            index.add(int(row), int(owner), int(pos),
-                      PreparedFingerprint(template=None, params=DEFAULT_MATCHER_PARAMS, **kw))
+        slots = Slots.from_arrays({k: z[f"slot_{k}"] for k in _SLOT_FIELDS})
+        segments = []
+        for i, start in enumerate(z["segment_starts"]):
+            gallery = PreparedGallery(params=DEFAULT_MATCHER_PARAMS,
+                                      **{n: z[f"g{i}_{n}"] for n in _gallery_fields()})
+            level = Level.from_arrays({n: z[f"l{i}_{n}"] for n in _LEVEL_FIELDS})
+            segments.append(Segment(int(start), gallery, level))
+        _check(slots, segments, z["cyl_slot"])
+        index = FingerIndex()
+        index.restore(slots, segments, z["cyl_slot"])
         return index
     except Exception as exc:  # passed its checksum but is not ours
         log.warning("fingerprint index %s unreadable (%s); rebuild", path, exc)
         return None
+
+
+def _check(slots: Slots, segments: list[Segment], cyl_slot: np.ndarray) -> None:
+    """Raise ValueError unless the segments tile the slots and the cylinders exactly."""
+    slot, cyl = 0, 0
+    for seg in segments:
+        if seg.start != slot or seg.level.first != cyl or seg.level.n != int(seg.gallery.cyl_off[-1]):
+            raise ValueError("segments do not tile the index")
+        slot += len(seg)
+        cyl += seg.level.n
+    if slot != slots.n or cyl != cyl_slot.shape[0]:
+        raise ValueError("segments do not cover every slot and cylinder")

@@ -1,9 +1,9 @@
-"""The index kernels agree with their numpy twins; the vote tables find a print's own cylinders."""
+"""The index kernels agree with their numpy twins; levels merge exactly; votes add up over levels."""
 import numpy as np
 
-from biomatch.index.fingerprint._kernels import EMPTY_KEY, build_buckets, cylinder_keys, vote
-from biomatch.index.fingerprint._reference import cylinder_keys_ref, vote_ref
-from biomatch.index.fingerprint.lsh import VoteTable, hash_ranks, keys_of
+from biomatch.index.fingerprint._kernels import EMPTY_KEY, cylinder_keys
+from biomatch.index.fingerprint._reference import bucket_level_ref, cylinder_keys_ref, vote_ref
+from biomatch.index.fingerprint.lsh import Level, hash_ranks, keys_of, vote_weights
 from biomatch.index.fingerprint.params import DEFAULT_INDEX_PARAMS as P
 
 
@@ -11,6 +11,13 @@ def _random_bits(rng, n, words=11, density=0.07):
     b = rng.random((n, words * 64)) < density
     b[0] = False  # an empty cylinder
     return np.packbits(b, axis=1, bitorder="little").view(np.uint64)
+
+
+def _clustered_keys(rng, n, tables=P.tables):
+    """Keys with many collisions (few distinct values), as real cylinders give."""
+    k = rng.integers(0, 40, (n, tables)).astype(np.uint32)
+    k[3] = EMPTY_KEY
+    return k
 
 
 def test_cylinder_keys_match_reference():
@@ -22,23 +29,42 @@ def test_cylinder_keys_match_reference():
     np.testing.assert_array_equal(got, cylinder_keys_ref(bits, ranks, P.tables, P.per_key, P.key_bits))
 
 
-def test_vote_matches_reference_and_buckets_hold_every_key():
+def test_level_matches_reference_and_merges_exactly():
     rng = np.random.default_rng(4)
+    keys = _clustered_keys(rng, 300)
+    level = Level.build(keys, 7)
+    ref = bucket_level_ref(keys, 7)
+    for t in range(P.tables):
+        lo, hi = level.kstart[t], level.kstart[t + 1]
+        got = {int(level.ukeys[u]): level.entries[level.bstart[u]:level.bstart[u + 1]].tolist() for u in range(lo, hi)}
+        assert got == ref[t] and list(got) == sorted(got)
+    merged = Level.merge(Level.merge(Level.build(keys[:100], 7), Level.build(keys[100:250], 107)),
+                         Level.build(keys[250:], 257))
+    for f in ("kstart", "ukeys", "bstart", "entries"):
+        np.testing.assert_array_equal(getattr(merged, f), getattr(level, f), err_msg=f)
+    assert (merged.first, merged.n) == (7, 300)
+
+
+def test_votes_over_levels_match_reference():
+    rng = np.random.default_rng(5)
     gallery = _random_bits(rng, 300)
     keys = keys_of(gallery)
-    slot = np.repeat(np.arange(30, dtype=np.int32), 10)
+    slot = np.repeat(np.arange(30, dtype=np.uint32), 10)
     ok = np.ones(30, np.uint8)
     ok[7] = 0
-    offsets, entries = build_buckets(keys, P.key_bits)
-    for t in range(3):
-        got = sorted(entries[t][entries[t] >= 0].tolist())
-        assert got == [i for i in range(300) if keys[i, t] != EMPTY_KEY]
     probe = np.concatenate([gallery[50:60], _random_bits(rng, 5)])
     pk = keys_of(probe)
-    for max_bucket, power in ((50_000, 1.0), (2, 1.0), (50_000, 2.0)):
-        w = (np.arange(P.tables + 1) ** power).astype(np.float32)
-        v = vote(pk, offsets, entries, slot, ok, 30, max_bucket, w)
-        np.testing.assert_array_equal(v, vote_ref(pk, keys, slot, ok, 30, max_bucket, w))
-    table = VoteTable(keys, slot, 30)
-    v = table.votes(pk, ok)
+    pw = rng.uniform(0.5, 1.5, len(pk)).astype(np.float32)
+    w = vote_weights(P)
+    levels = [Level.build(keys[:120], 0), Level.build(keys[120:], 120)]  # slots never straddle levels
+    v = np.zeros(30, np.float32)
+    for lv in levels:
+        lv.vote_into(v, pk, pw, slot, ok, P)
+    np.testing.assert_allclose(v, vote_ref(pk, keys, slot, ok, 30, P.max_bucket, w, pw), rtol=1e-6)
     assert int(np.argmax(v)) == 5 and v[7] == 0
+    # a bucket larger than max_bucket is skipped, in the kernel as in the twin
+    ck = _clustered_keys(rng, 300)
+    small = type(P)(max_bucket=9)
+    v = np.zeros(30, np.float32)
+    Level.build(ck, 0).vote_into(v, ck[50:60], np.ones(10, np.float32), slot, ok, small)
+    np.testing.assert_allclose(v, vote_ref(ck[50:60], ck, slot, ok, 30, 9, w), rtol=1e-6)

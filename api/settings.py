@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     max_candidates: int = Field(100, gt=0, le=10_000, description="Upper bound on a search's candidate list length.")
     default_candidates: int = Field(20, gt=0, le=10_000, description="Candidate list length when a search names none.")
     max_batch: int = Field(1000, gt=0, description="Most items in one bulk request.")
+    search_timeout_s: float = Field(120.0, gt=0, le=86_400, description="Longest a synchronous search may run; "
+                                    "past it the request answers 503 problem+json and nothing is changed.")
+    job_timeout_s: float = Field(3600.0, gt=0, le=7 * 86_400, description="Longest a background job (face bulk "
+                                 "probe) may run, queueing included; past it the job ends as failed (timed out).")
+    search_workers: int = Field(8, gt=0, le=256, description="Threads that run time-limited searches.")
     cors_origins: tuple[str, ...] = Field((), description="Origins allowed by CORS; empty (the default) means closed.")
 
     @field_validator("home", "data_dir")

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from ..audit import AuditDep
 from ..auth import EnrollerUser, ExaminerUser, acting_agency, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
+from ..limits import SearchLimitDep
 from ..sharing import share
 
 router = APIRouter(prefix="/afis", tags=["afis"])
@@ -208,15 +209,15 @@ def export_type9(user: ExaminerUser, audit: AuditDep, record_id: RowId, store: S
 
 
 @router.post("/search/print", response_model=SearchOut, summary="TP->TP search")
-def search_print(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
+def search_print(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep, timed: SearchLimitDep,
                  images: Annotated[list[UploadFile], File()],
                  positions: Annotated[str, Form()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,
                  top: Annotated[int | None, Form(ge=1)] = None,
                  fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
     """Hits on other agencies' records notify them; restricted records of other agencies are hidden."""
     top = min(top or settings.default_candidates, settings.max_candidates)
-    cands, thr = afis.search_tenprint(_fingers(images, positions, settings, dpi), top=top, fpir=fpir,
-                                      requester=user.agency)
+    cands, thr = timed("print search", afis.search_tenprint, _fingers(images, positions, settings, dpi), top=top,
+                       fpir=fpir, requester=user.agency)
     afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "print search"))
     out = candidates_out(cands, afis.store, user)
     audit("afis.search_print", result_ids=[c.id for c in cands],
@@ -238,7 +239,7 @@ def mark_template(settings, image, minutiae, dpi, roi):
 
 
 @router.post("/search/mark", response_model=SearchOut, summary="LT->TP search of a mark")
-def search_mark(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep,
+def search_mark(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: SettingsDep, timed: SearchLimitDep,
                 image: Annotated[UploadFile | None, File()] = None,
                 minutiae: Annotated[UploadFile | None, File(description="examiner minutiae: JSON, xyt, ISO 19794-2")] = None,
                 dpi: Annotated[float, Form(ge=100, le=2000)] = 500, roi: Annotated[str | None, Form()] = None,
@@ -246,8 +247,8 @@ def search_mark(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: Se
                 fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
     top = min(top or settings.default_candidates, settings.max_candidates)
     hint = None if not position_hint else _positions(position_hint, len(position_hint.split(",")))
-    cands, thr = afis.search_mark(mark_template(settings, image, minutiae, dpi, roi), top=top, position_hint=hint,
-                                  fpir=fpir, requester=user.agency)
+    cands, thr = timed("mark search", afis.search_mark, mark_template(settings, image, minutiae, dpi, roi), top=top,
+                       position_hint=hint, fpir=fpir, requester=user.agency)
     afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "mark search"))
     out = candidates_out(cands, afis.store, user)
     audit("afis.search_mark", result_ids=[c.id for c in cands],

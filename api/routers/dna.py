@@ -23,6 +23,7 @@ from biomatch.extractors.dna import StrProfile, parse_cmf, parse_genemapper_csv
 from ..audit import AuditDep
 from ..auth import EnrollerUser, ExaminerUser, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
+from ..limits import SearchLimitDep
 from ..sharing import redacted_count, share
 
 router = APIRouter(prefix="/dna", tags=["dna"])
@@ -155,16 +156,16 @@ def import_file(body: ImportIn, user: EnrollerUser, audit: AuditDep, gallery: Ga
 
 @router.post("/search", summary="Search profiles at a CODIS stringency or under the Prüm rules")
 def search(body: SearchIn, user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, tables: TablesDep,
-           settings: SettingsDep, store: StoreDep) -> dict:
+           settings: SettingsDep, store: StoreDep, timed: SearchLimitDep) -> dict:
     """Candidates of other agencies show only what the sharing policy allows (:mod:`biomatch.api.sharing`)."""
     from biomatch.index.dna.flow import search_gallery
 
     _check_batch(len(body.profiles), settings)
     limit = min(body.limit or settings.default_candidates, settings.max_candidates)
     probes = [p.to_profile(body.wildcards) for p in body.profiles]
-    results = search_gallery(gallery, probes, rule=body.rule, categories=body.categories, agencies=body.agencies,
-                             requester_agency=user.agency, limit=limit, tables=tables,
-                             method=body.method, min_loci=body.min_loci)
+    results = timed("DNA search", search_gallery, gallery, probes, rule=body.rule, categories=body.categories,
+                    agencies=body.agencies, requester_agency=user.agency, limit=limit, tables=tables,
+                    method=body.method, min_loci=body.min_loci)
     shown = [share(store, user.agency, [r.to_dict() for r in rs], listing="dna") for rs in results]
     audit("dna.search", subject_ids=[p.specimen_id for p in probes],
           result_ids=[r.profile_id for rs in results for r in rs],
@@ -190,13 +191,13 @@ def stats(body: StatsIn, user: ExaminerUser, audit: AuditDep, tables: TablesDep)
 
 @router.post("/familial", summary="Rank the database by kinship index (minimum over populations)")
 def familial(body: FamilialIn, user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, tables: TablesDep,
-             settings: SettingsDep, store: StoreDep) -> dict:
+             settings: SettingsDep, store: StoreDep, timed: SearchLimitDep) -> dict:
     from biomatch.index.dna.flow import familial_gallery
 
     top = min(body.top or settings.default_candidates, settings.max_candidates)
-    ranked = familial_gallery(gallery, body.profile.to_profile(), tables, relationship=body.relationship, top=top,
-                              min_ki=body.min_ki, categories=body.categories, agencies=body.agencies,
-                              requester_agency=user.agency)
+    ranked = timed("familial search", familial_gallery, gallery, body.profile.to_profile(), tables,
+                   relationship=body.relationship, top=top, min_ki=body.min_ki, categories=body.categories,
+                   agencies=body.agencies, requester_agency=user.agency)
     shown = share(store, user.agency, [r.to_dict() for r in ranked], listing="familial")
     audit("dna.familial", subject_ids=[body.profile.specimen_id], result_ids=[r.profile_id for r in ranked],
           counts={"candidates": len(ranked), "withheld": redacted_count(shown)})

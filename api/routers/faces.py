@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from ..audit import AuditDep
 from ..auth import EnrollerUser, ExaminerUser, OperatorUser, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
+from ..limits import Deadline, JobTimeout, SearchLimitDep
 from ..sharing import redacted_count, share
 
 router = APIRouter(prefix="/faces", tags=["faces"])
@@ -177,7 +178,7 @@ def _threshold(gallery, threshold: float | None, fpir: float | None) -> float | 
 
 
 @router.post("/search", response_model=SearchOut, summary="Search every face of an image (1:N)")
-def search(user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, settings: SettingsDep,
+def search(user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, settings: SettingsDep, timed: SearchLimitDep,
            image: Annotated[UploadFile, File()], top: Annotated[int | None, Form(ge=1)] = None,
            threshold: Annotated[float | None, Form()] = None,
            fpir: Annotated[float | None, Form(gt=0, lt=1)] = None) -> SearchOut:
@@ -185,8 +186,8 @@ def search(user: ExaminerUser, audit: AuditDep, gallery: GalleryDep, settings: S
     top = min(top or settings.default_candidates, settings.max_candidates)
     t = _threshold(gallery, threshold, fpir)
     result, sha = _extract(image, settings)
-    hits = gallery.search([f.template.embedding for f in result.faces], top=top, threshold=t,
-                          requester_agency=user.agency) if result.faces else []
+    hits = timed("face search", gallery.search, [f.template.embedding for f in result.faces], top=top, threshold=t,
+                 requester_agency=user.agency) if result.faces else []
     shown = [share(gallery.store, user.agency, [dict(
         rank=c.rank, record_id=c.record_id, face_id=c.face_id, external_ref=c.external_ref,
         owner_agency=c.owner_agency, score=c.score, fmr=c.fmr, fmr_is_upper_bound=c.fmr_is_bound) for c in cands],
@@ -214,9 +215,9 @@ def delete(record_id: int, user: EnrollerUser, audit: AuditDep, gallery: Gallery
 
 # ------------------------------------------------------------------ bulk probe
 class _Job:
-    def __init__(self, files: int, agency: str):
+    def __init__(self, files: int, agency: str, deadline: Deadline):
         self.id, self.status, self.files, self.done = uuid.uuid4().hex, "queued", files, 0
-        self.agency = agency
+        self.agency, self.deadline = agency, deadline
         self.error: str | None = None
         self.result = None
         self.lock = threading.Lock()
@@ -235,12 +236,16 @@ def _run_job(job: _Job, folder, gallery, top, threshold, cluster_threshold, requ
     def tick(n):
         with job.lock:
             job.done += n
+        job.deadline.check()  # JobTimeout between batches once job_timeout_s has passed
 
     job.status = "running"
     try:
+        job.deadline.check()
         job.result = run_probe([folder], gallery, top=top, threshold=threshold, keep_crops=True,
                                cluster_threshold=cluster_threshold, progress=tick, requester_agency=requester_agency)
         job.status = "done"
+    except JobTimeout as exc:
+        job.status, job.error = "failed", str(exc)
     except Exception as exc:  # reported through the job status, never lost
         job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
     finally:
@@ -265,7 +270,7 @@ def probe(user: OperatorUser, audit: AuditDep, background: BackgroundTasks, gall
     folder = Path(tempfile.mkdtemp(prefix="face-probe-"))
     for i, (data, name) in enumerate(blobs):
         (folder / f"{i:06d}-{Path(name).name or 'image'}").write_bytes(data)
-    job = _Job(len(blobs), user.agency)
+    job = _Job(len(blobs), user.agency, Deadline(settings.job_timeout_s))
     finished = [k for k, j in jobs.items() if j.status in ("done", "failed")]
     for k in finished[: max(0, len(finished) - _KEEP_FINISHED_JOBS + 1)]:  # oldest first (dicts keep order)
         del jobs[k]

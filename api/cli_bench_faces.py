@@ -27,19 +27,31 @@ def register_faces(bench_subparsers) -> None:
     p.add_argument("--skip", action="append", default=[], choices=["pairs", "speed", "search"],
                    help="leave a section out (repeatable)")
     p.add_argument("--write-calibration", help="fit the FMR table from the impostor scores and write it here")
+    p.add_argument("--calibration-sets", default="lfw_dev",
+                   help="comma-separated sets whose impostor scores fit the FMR table (default lfw_dev)")
+    p.add_argument("--model", help="face model to evaluate (registry name; default: the default FaceParams model)")
+    p.add_argument("--speed-repeats", type=int, default=3, help="passes over the speed images (default 3)")
     p.set_defaults(func=_run)
 
 
 def _run(args) -> int:
     from biomatch.benchmarks.faces import run_face_benchmark
 
+    from biomatch.extractors.faces import model_names
+
+    if args.model is not None and args.model not in model_names():
+        raise ValueError(f"--model: unknown face model {args.model!r}; registered: {', '.join(model_names())}")
+    if args.speed_repeats < 1:
+        raise ValueError("--speed-repeats must be at least 1")
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     bad = [k for k in kinds if k not in ("flat", "fp16", "sq8")]
     if bad:
         raise ValueError(f"--kinds: unknown index kind(s) {bad}")
     run_face_benchmark(data=args.data, pairs=args.pairs, json_out=args.json_out, plot=args.plot,
                        sizes=_sizes(args.sizes), kinds=kinds, threads=args.threads, skip=tuple(args.skip),
-                       write_calibration=args.write_calibration)
+                       write_calibration=args.write_calibration, model=args.model,
+                       calibration_sets=tuple(n.strip() for n in args.calibration_sets.split(",") if n.strip()),
+                       speed_repeats=args.speed_repeats)
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from pathlib import Path
 
 __all__ = ["register", "open_face_gallery"]
@@ -187,10 +188,13 @@ def _threshold(args, gallery) -> float | None:
         raise ValueError(f"--top must be in 1..1000, got {args.top}")
     if args.fpir is None:
         return args.threshold
-    t, within = gallery.threshold(args.fpir)
+    t, within = gallery.threshold(args.fpir, clamp=True)
     if not within:
-        print(f"warning: FPIR {args.fpir:g} at {len(gallery)} faces needs an FMR below the calibrated range; "
-              f"using the highest calibrated threshold {t:.3f}")
+        from biomatch.matcher.faces import load_calibration
+        from biomatch.matcher.faces.thresholds import beyond_calibration_message
+
+        print(f"warning: {beyond_calibration_message(load_calibration(gallery.model_id), len(gallery), args.fpir)}; "
+              f"using the highest calibrated threshold {t:.3f}, whose FPIR is higher", file=sys.stderr)
     return t
 
 

@@ -85,11 +85,9 @@ def _shortlist(index, queries, exact_i, mates) -> list[dict]:
     return rows
 
 
-def _default_threshold_rates(genuine, impostor, gallery_size: int) -> dict:
-    from biomatch.matcher.faces import load_calibration
+def _default_threshold_rates(genuine, impostor, gallery_size: int, cal) -> dict:
     from biomatch.matcher.faces.thresholds import DEFAULT_VERIFY_FMR, verify_threshold
 
-    cal = load_calibration()
     t = verify_threshold(cal)
     out = {"verify": {"target_fmr": DEFAULT_VERIFY_FMR, **acc.rates_at_threshold(genuine, impostor, t)}}
     try:
@@ -102,17 +100,25 @@ def _default_threshold_rates(genuine, impostor, gallery_size: int) -> dict:
 
 def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, json_out: str,
                        plot: str | None = None, sets=("lfw_dev", "orl_att"), sizes=(1_000_000, 10_000_000),
+                       speed_repeats: int = 3,
                        kinds=("flat",), threads: int = 2, speed_images: int = 40,
-                       write_calibration: str | None = None, skip=()) -> dict:
+                       write_calibration: str | None = None, skip=(), model: str | None = None,
+                       calibration_sets=None) -> dict:
     from biomatch.index.faces.threads import prefer_passive_openmp
 
     prefer_passive_openmp()  # before scikit-learn or faiss loads libgomp
     import cv2
 
     cv2.setNumThreads(1)
+    from biomatch.extractors.faces import DEFAULT_FACE_PARAMS, get_model
+    from biomatch.matcher.faces import FmrCalibration, fit_fmr_table_from_counts, load_calibration
+    from biomatch.matcher.faces.calibration import SCORE_BINS
+
+    params = DEFAULT_FACE_PARAMS.with_changes(model=model) if model else DEFAULT_FACE_PARAMS
+    model_id = get_model(params.model).model_id
     root, sets = _resolve_sets(data, sets)
-    results: dict = {"data": str(root), "threads": threads}
-    embedded = {name: embed_folder(root / name, list_identity_folder(root / name)) for name in sets}
+    results: dict = {"data": str(root), "threads": threads, "model": params.model, "model_id": model_id}
+    embedded = {name: embed_folder(root / name, list_identity_folder(root / name), params=params) for name in sets}
     main = embedded.get("lfw_dev") or next(iter(embedded.values()))
     pairs_file = Path(pairs) if pairs else main.root / "pairs_view2_folds1-5.txt"
     if "pairs" not in skip and pairs_file.is_file():
@@ -123,26 +129,35 @@ def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, jso
     results["all_pairs"] = {"set": main.root.name, "n_genuine": int(genuine.size), "n_impostor": int(impostor.size),
                             **{k: v for k, v in acc._roc_summary(np.concatenate([genuine, impostor]),
                                np.r_[np.ones(genuine.size, bool), np.zeros(impostor.size, bool)]).items()}}
+    cal_sets = [embedded[n] for n in (calibration_sets or (main.root.name,)) if n in embedded]
+    if not cal_sets:
+        raise ValueError(f"calibration sets {calibration_sets} are not among the benchmark sets {list(embedded)}")
+    counts, n_images = acc.impostor_counts(cal_sets, bins=SCORE_BINS)
+    table = fit_fmr_table_from_counts(counts, model_id=model_id, protocol=(
+        f"{' + '.join(fs.root.name for fs in cal_sets)}: every different-identity pair of the central "
+        f"faces of {n_images} images, people of different sets taken as different ({int(counts.sum())} scores; "
+        f"pairs share images, so not independent); binned at {2 / SCORE_BINS:g}"))
+    results["calibration"] = {k: v for k, v in table.items() if k not in ("fmr", "threshold")}
+    results["calibration"].update(min_fmr=table["fmr"][-1], written=write_calibration)
     if write_calibration:
-        from biomatch.matcher.faces import fit_fmr_table
-
-        table = fit_fmr_table(impostor, model_id=_model_id(), protocol=(
-            f"{main.root.name}: every different-identity pair of the central face of each image "
-            f"({impostor.size} scores, {len(main.paths)} images; pairs share images, so not independent)"))
         Path(write_calibration).write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+        cal = FmrCalibration.from_dict(table)
+    else:
+        cal = load_calibration(model_id)
     ident = {name: acc.identification(fs, threads=threads) for name, fs in embedded.items()}
     results["identification"] = ident[main.root.name]
     results["identification_sets"] = ident
     results["default_thresholds"] = {main.root.name: _default_threshold_rates(
-        genuine, impostor, results["identification"]["gallery_size"])}
+        genuine, impostor, results["identification"]["gallery_size"], cal)}
     for name, fs in embedded.items():
         if fs is not main:
             g, i = acc.all_pairs_scores(fs)
-            results["default_thresholds"][name] = _default_threshold_rates(g, i, ident[name]["gallery_size"])
+            results["default_thresholds"][name] = _default_threshold_rates(g, i, ident[name]["gallery_size"], cal)
     if "speed" not in skip:
         paths = [main.root / p for p in main.paths[:: max(1, len(main.paths) // speed_images)][:speed_images]]
-        results["speed"] = spd.embed_speed(paths, threads=1)
-        results["speed_1920x1080"] = spd.embed_speed(paths[:10], size=(1920, 1080), threads=1)
+        results["speed"] = spd.embed_speed(paths, threads=1, repeats=speed_repeats)
+        results["speed_1920x1080"] = spd.embed_speed(paths[:10], size=(1920, 1080), threads=1,
+                                                     configs={"two-scale 320/640 (default)": {}})
     if "search" not in skip:
         real = main.embeddings[main.accepted]
         results["search"] = _search_section(real, list(sizes), threads, list(kinds))
@@ -150,7 +165,7 @@ def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, jso
     results["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY")
     results["load_average_1min_end"] = os.getloadavg()[0]
     if plot:
-        _plot_det(genuine, impostor, plot, main.root.name)
+        _plot_det(genuine, impostor, plot, main.root.name, model_id)
     Path(json_out).write_text(json.dumps(results, indent=1, default=float) + "\n", encoding="utf-8")
     print_table(results)
     return results
@@ -168,13 +183,7 @@ def _resolve_sets(data, sets) -> tuple[Path, tuple[str, ...]]:
     raise ValueError(f"{base}: no face set found (expected {', '.join(sets)} or folder-per-identity sub-folders)")
 
 
-def _model_id() -> str:
-    from biomatch.extractors.faces import DEFAULT_FACE_PARAMS, get_model
-
-    return get_model(DEFAULT_FACE_PARAMS.model).model_id
-
-
-def _plot_det(genuine, impostor, path, name) -> None:
+def _plot_det(genuine, impostor, path, name, model_id) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -184,7 +193,7 @@ def _plot_det(genuine, impostor, path, name) -> None:
     fmr, fnmr = acc.det_points(genuine, impostor)
     ok = (fmr > 0) & (fnmr > 0)
     fig, ax = plt.subplots(figsize=(5, 5))
-    ax.plot(norm.ppf(fmr[ok]), norm.ppf(fnmr[ok]), label=f"YuNet+SFace, {name}")
+    ax.plot(norm.ppf(fmr[ok]), norm.ppf(fnmr[ok]), label=f"YuNet+SFace ({model_id}), {name}")
     ticks = np.array([1e-6, 1e-4, 1e-3, 1e-2, 0.1, 0.5])
     ax.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
     ax.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks])
@@ -206,6 +215,9 @@ def print_table(r: dict) -> None:
         rows += [("pairs accuracy (mean +- std)", f"{100 * p['accuracy_mean']:.2f}% +- {100 * p['accuracy_std']:.2f}%"
                   f" ({p['folds']} folds)", ">= 99.3%"),
                  ("pairs EER / TAR@FAR=1e-3", f"{100 * p['eer']:.2f}% / {100 * p['tar_at_far_1e-3']:.2f}%", "")]
+    c = r["calibration"]
+    rows.append((f"FMR calibration ({c['model_id']})", f"{c['n_impostor']:,} impostor scores, down to FMR {c['min_fmr']:g}",
+                 ""))
     a = r["all_pairs"]
     rows.append((f"all pairs {a['set']} EER / TAR@1e-3 / TAR@1e-4",
                  f"{100 * a['eer']:.2f}% / {100 * a['tar_at_far_1e-3']:.2f}% / {100 * a['tar_at_far_1e-4']:.2f}%", ""))
@@ -222,7 +234,11 @@ def print_table(r: dict) -> None:
         s = r["speed"]
         rows.append(("detect+align+embed 640x480, 1 core", f"{s['embed_ms_median']:.1f} ms wall, "
                      f"{s['embed_cpu_ms_median']:.1f} ms CPU (detect {s['detect_ms_median']:.1f}, embed/face "
-                     f"{s['align_embed_ms_per_face_median']:.1f}; load {s['load_average_1min']:.1f})", "<= 25 ms"))
+                     f"{s['align_embed_ms_per_face_median']:.1f}, refined {100 * s['refined_share']:.0f}%; load "
+                     f"{s['load_average_1min_start']:.1f}-{s['load_average_1min']:.1f})", "<= 25 ms"))
+        for label, c in s["compare"].items():
+            rows.append((f"  {label}", f"{c['embed_ms_median']:.1f} ms wall, {c['embed_cpu_ms_median']:.1f} ms CPU, "
+                         f"{c['faces_per_image']:.2f} faces/image", ""))
         s = r["speed_1920x1080"]
         rows.append(("detect+align+embed 1920x1080, 1 core", f"{s['embed_ms_median']:.1f} ms", ""))
     for key, e in r.get("search", {}).items():

@@ -10,7 +10,7 @@ import numpy as np
 
 from .faces_data import FaceSet, central_face
 
-__all__ = ["pairs_protocol", "all_pairs_scores", "identification", "rates_at_threshold", "det_points"]
+__all__ = ["pairs_protocol", "all_pairs_scores", "impostor_counts", "identification", "rates_at_threshold", "det_points"]
 
 _NO_FACE_SCORE = -1.0
 
@@ -85,6 +85,33 @@ def all_pairs_scores(faces: FaceSet, block: int = 1024) -> tuple[np.ndarray, np.
         gen.append(s[upper & same])
         imp.append(s[upper & ~same])
     return np.concatenate(gen).astype(np.float32), np.concatenate(imp).astype(np.float32)
+
+
+def impostor_counts(sets: list[FaceSet], *, bins: int, block: int = 2048) -> tuple[np.ndarray, int]:
+    """Histogram of every different-identity score over all ``sets`` together, and the image count.
+
+    Identities are qualified by their set (people of different sets are taken
+    as different people). Scores are computed block by block with a matrix
+    product and binned into ``bins`` equal bins over [-1, 1], so no more than
+    ``block`` rows of scores are held at once.
+    """
+    embs, idents = [], []
+    for fs in sets:
+        emb, found = _image_embeddings(fs)
+        embs.append(emb[found])
+        idents.extend(f"{fs.root.name}/{i}" for i, ok in zip(fs.identities, found) if ok)
+    emb = np.concatenate(embs).astype(np.float32)
+    ident = np.unique(np.asarray(idents), return_inverse=True)[1]
+    counts = np.zeros(bins, np.int64)
+    for start in range(0, emb.shape[0], block):
+        stop = min(start + block, emb.shape[0])
+        s = emb[start:stop] @ emb[start:].T
+        rows = np.arange(start, stop)[:, None]
+        cols = np.arange(start, emb.shape[0])[None, :]
+        keep = (cols > rows) & (ident[rows] != ident[cols])
+        idx = np.clip(((s[keep].astype(np.float64) + 1.0) * (bins / 2.0)).astype(np.int64), 0, bins - 1)
+        counts += np.bincount(idx, minlength=bins)
+    return counts, int(emb.shape[0])
 
 
 def rates_at_threshold(genuine: np.ndarray, impostor: np.ndarray, threshold: float) -> dict:

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-__all__ = ["embed_speed", "GalleryModel", "search_speed", "rss_bytes"]
+__all__ = ["SPEED_CONFIGS", "embed_speed", "GalleryModel", "search_speed", "rss_bytes"]
 
 
 def rss_bytes() -> int:
@@ -39,44 +39,84 @@ def _canvas(image: np.ndarray, cols: int, rows: int) -> np.ndarray:
     return out
 
 
-def embed_speed(image_paths: list, *, size=(640, 480), repeats: int = 1, threads: int = 1) -> dict:
-    """Median ms of detect, align and embed (whole pipeline, and per stage) on ``size`` images."""
+#: Extraction settings timed side by side by :func:`embed_speed` (label -> FaceParams changes).
+SPEED_CONFIGS = {
+    "opencv-dnn, detect 640": {"model": "yunet-sface", "detect_coarse_side_px": 0},
+    "onnxruntime, detect 640": {"model": "yunet-sface-ort", "detect_coarse_side_px": 0},
+    "onnxruntime, two-scale 320/640 (default)": {},
+    "onnxruntime + flip, two-scale 320/640": {"model": "yunet-sface-ort-flip"},
+}
+
+
+def embed_speed(image_paths: list, *, size=(640, 480), repeats: int = 1, threads: int = 1,
+                configs: dict | None = None) -> dict:
+    """Median ms of detect, align and embed per ``size`` image, for several settings, interleaved.
+
+    Every image is run through each setting in turn (the order rotates from
+    image to image), so a load change on the shared machine hits them alike.
+    The first setting whose label ends in ``(default)`` (or the first one)
+    gives the headline ``embed_ms_median`` (wall) and ``embed_cpu_ms_median``
+    (CPU time of the calling thread: OpenCV and ONNX Runtime run there with
+    one thread).
+    """
     import cv2
 
     from biomatch.extractors.faces import DEFAULT_FACE_PARAMS, detect_faces, extract_faces_many, get_model
+    from biomatch.extractors.faces.extract import _detect_at, needs_refinement
     from biomatch.extractors.imageio import load_colour
 
+    configs = SPEED_CONFIGS if configs is None else configs
+    settings = {label: DEFAULT_FACE_PARAMS.with_changes(**changes) for label, changes in configs.items()}
     old = cv2.getNumThreads()
     cv2.setNumThreads(threads)
+    load_start = os.getloadavg()[0]
     try:
-        model = get_model(DEFAULT_FACE_PARAMS.model)
+        models = {label: get_model(p.model) for label, p in settings.items()}
         images = [_canvas(load_colour(p), *size) for p in image_paths]
-        extract_faces_many(images[:2], model=model)  # warm-up
-        total, cpu, det, emb, faces = [], [], [], [], 0
-        for _ in range(repeats):
-            for img in images:
-                t0 = time.perf_counter()
-                rows = detect_faces(model, img)
-                t1 = time.perf_counter()
-                crops = [model.align(img, r) for r in rows]
-                if crops:
-                    model.embed(crops)
-                t2 = time.perf_counter()
-                c2 = time.thread_time()  # CPU time of this thread: OpenCV runs here with 1 thread
-                res = extract_faces_many([img], model=model)[0]
-                cpu.append(time.thread_time() - c2)
-                t3 = time.perf_counter()
-                det.append(t1 - t0)
-                emb.append((t2 - t1) / max(len(crops), 1))
-                total.append(t3 - t2)
-                faces += len(res.faces)
+        for label, p in settings.items():
+            extract_faces_many(images[:2], model=models[label], params=p)  # warm-up
+        wall = {label: [] for label in settings}
+        cpu = {label: [] for label in settings}
+        faces = dict.fromkeys(settings, 0)
+        labels = list(settings)
+        for rep in range(repeats):
+            for i, img in enumerate(images):
+                shift = (i + rep) % len(labels)
+                for label in labels[shift:] + labels[:shift]:
+                    t0, c0 = time.perf_counter(), time.thread_time()
+                    res = extract_faces_many([img], model=models[label], params=settings[label])[0]
+                    cpu[label].append(time.thread_time() - c0)
+                    wall[label].append(time.perf_counter() - t0)
+                    faces[label] += len(res.faces)
+        head = next((label for label in labels if label.endswith("(default)")), labels[0])
+        params, model = settings[head], models[head]
+        det, emb, refined = [], [], 0
+        for img in images:  # stage split of the headline setting
+            t0 = time.perf_counter()
+            rows = detect_faces(model, img, params)
+            t1 = time.perf_counter()
+            crops = [model.align(img, r) for r in rows]
+            if crops:
+                model.embed(crops)
+            det.append(t1 - t0)
+            emb.append((time.perf_counter() - t1) / max(len(crops), 1))
+            if params.detect_coarse_side_px and max(img.shape[:2]) > params.detect_coarse_side_px:
+                proposals, _ = _detect_at(model, img, params.detect_coarse_side_px,
+                                          min(params.refine_proposal_score, params.detect_score_threshold), params)
+                refined += needs_refinement(proposals, params)
     finally:
         cv2.setNumThreads(old)
     ms = lambda v: 1000 * statistics.median(v)  # noqa: E731
-    return {"image_size": f"{size[0]}x{size[1]}", "threads": threads, "images": len(total),
-            "faces_per_image": faces / max(len(total), 1), "embed_ms_median": ms(total),
-            "embed_cpu_ms_median": ms(cpu), "load_average_1min": os.getloadavg()[0],
-            "detect_ms_median": ms(det), "align_embed_ms_per_face_median": ms(emb)}
+    n = len(wall[head])
+    compare = {label: {"model_id": models[label].model_id, "embed_ms_median": ms(wall[label]),
+                       "embed_cpu_ms_median": ms(cpu[label]), "faces_per_image": faces[label] / max(n, 1),
+                       "params": configs[label]} for label in labels}
+    return {"image_size": f"{size[0]}x{size[1]}", "threads": threads, "images": n, "setting": head,
+            "model_id": model.model_id, "faces_per_image": faces[head] / max(n, 1),
+            "embed_ms_median": ms(wall[head]), "embed_cpu_ms_median": ms(cpu[head]),
+            "load_average_1min_start": load_start, "load_average_1min": os.getloadavg()[0],
+            "detect_ms_median": ms(det), "align_embed_ms_per_face_median": ms(emb),
+            "refined_share": refined / max(len(images), 1), "compare": compare}
 
 
 class GalleryModel:

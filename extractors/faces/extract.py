@@ -17,7 +17,7 @@ from .params import DEFAULT_FACE_PARAMS, FACE_ALGORITHM_VERSION, FaceParams
 from .quality import assess_quality, floor_reasons
 from .template import FaceTemplate
 
-__all__ = ["DetectedFace", "FaceExtraction", "NO_FACE_FOUND", "downscale_for_detection", "detect_faces",
+__all__ = ["DetectedFace", "FaceExtraction", "NO_FACE_FOUND", "downscale_for_detection", "detect_faces", "needs_refinement",
            "extract_faces", "extract_faces_many"]
 
 NO_FACE_FOUND = "no face found"
@@ -78,17 +78,45 @@ def downscale_for_detection(image_bgr: np.ndarray, max_side_px: int) -> tuple[np
     return cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA), scale
 
 
+def _detect_at(model: FaceModel, image_bgr: np.ndarray, max_side_px: int, score_threshold: float,
+               params: FaceParams) -> tuple[np.ndarray, float]:
+    """Detector rows on a copy no larger than ``max_side_px``, in that copy's pixels, and its scale."""
+    small, scale = downscale_for_detection(image_bgr, max_side_px)
+    rows = model.detect(small, score_threshold=score_threshold, nms_threshold=params.detect_nms_threshold,
+                        top_k=params.detect_top_k)
+    return rows, scale
+
+
+def needs_refinement(rows: np.ndarray, params: FaceParams) -> bool:
+    """Whether coarse-pass rows (proposals down to ``refine_proposal_score``) hold a possible small face."""
+    return bool(rows.shape[0] and np.any(np.minimum(rows[:, 2], rows[:, 3]) < params.refine_below_px))
+
+
 def detect_faces(model: FaceModel, image_bgr: np.ndarray, params: FaceParams = DEFAULT_FACE_PARAMS) -> np.ndarray:
     """Detector rows ``(x, y, w, h, 10 landmark coords, score)`` in original pixels, largest face first.
 
-    Detection runs on a copy downscaled to ``params.detect_max_side_px``;
-    boxes and landmarks are mapped back so alignment reads the original.
+    Notes
+    -----
+    Two scales. When the image is larger than ``params.detect_coarse_side_px``,
+    a coarse pass runs on a copy that size and also keeps weak proposals
+    (down to ``refine_proposal_score``). If none of its boxes is below
+    ``refine_below_px`` detector pixels, its confident faces are the result;
+    otherwise (a small face may be missed at that scale) detection runs again
+    on a copy of at most ``params.detect_max_side_px`` and that result is used.
+    Boxes and landmarks are mapped back to the original pixels, where alignment
+    reads them.
     """
-    small, scale = downscale_for_detection(image_bgr, params.detect_max_side_px)
-    rows = model.detect(small, score_threshold=params.detect_score_threshold,
-                        nms_threshold=params.detect_nms_threshold, top_k=params.detect_top_k)
+    rows = None
+    coarse = params.detect_coarse_side_px
+    if coarse and coarse < params.detect_max_side_px and max(image_bgr.shape[:2]) > coarse:
+        proposals, scale = _detect_at(model, image_bgr, coarse, min(params.refine_proposal_score,
+                                                                     params.detect_score_threshold), params)
+        if not needs_refinement(proposals, params):
+            rows = proposals[proposals[:, 14] >= params.detect_score_threshold]
+    if rows is None:
+        rows, scale = _detect_at(model, image_bgr, params.detect_max_side_px, params.detect_score_threshold, params)
     if rows.shape[0] == 0:
-        return rows
+        return np.zeros((0, 15), np.float32)
     rows = rows.copy()
     rows[:, :14] /= scale
     order = np.argsort(-(rows[:, 2] * rows[:, 3]), kind="stable")
@@ -158,8 +186,8 @@ def extract_faces(image: ImageInput, *, params: FaceParams = DEFAULT_FACE_PARAMS
 
     Notes
     -----
-    1. Decode to BGR. 2. Detect with YuNet [1]_ on a downscaled copy; map the
-    box and 5 landmarks back. 3. Align each face from the original pixels by a
+    1. Decode to BGR. 2. Detect with YuNet [1]_ on a downscaled copy (two
+    scales, see :func:`detect_faces`); map the box and 5 landmarks back. 3. Align each face from the original pixels by a
     similarity transform to SFace's 112x112 template. 4. Assess size, blur and
     landmark pose; flag faces below the floor. 5. Embed with SFace [2]_ and
     L2-normalise.

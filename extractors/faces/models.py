@@ -16,6 +16,12 @@ OpenCV stays on 4.x (``opencv-python-headless<5``): in OpenCV 5.0
 ``FaceRecognizerSF.feature()`` fails on this SFace file because its graph
 lists stale inputs. We chose the pin over rewriting the graph at load.
 
+The default model is now ``"yunet-sface-ort"``
+(:class:`~biomatch.extractors.faces.ort_model.YuNetSFaceOrt`): the same two
+files, cleaned at load and run by ONNX Runtime, about twice as fast on one
+core. ``"yunet-sface"`` (OpenCV's DNN) stays registered as the reference it
+is tested against; ``"yunet-sface-ort-flip"`` adds the mirrored crop.
+
 References
 ----------
 .. [1] W. Wu, H. Peng, S. Yu, "YuNet: A Tiny Millisecond-level Face Detector",

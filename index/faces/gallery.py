@@ -19,7 +19,7 @@ import numpy as np
 
 from biomatch.extractors.faces import FaceTemplate, get_model
 from biomatch.matcher.faces import load_calibration
-from biomatch.matcher.faces.thresholds import search_threshold
+from biomatch.matcher.faces.thresholds import beyond_calibration_message, search_threshold
 
 from .gallery_index import FaceIndex
 from .persist import load_index, save_index
@@ -74,11 +74,17 @@ class FaceGallery:
 
     # ----------------------------------------------------------------- set-up
     @classmethod
-    def open(cls, store, *, model: str = "yunet-sface", kind: str = "flat", threads: int = 1) -> "FaceGallery":
-        """Load the derived index if current, else rebuild it from the store and save it."""
+    def open(cls, store, *, model: str | None = None, kind: str = "flat", threads: int = 1) -> "FaceGallery":
+        """Load the derived index if current, else rebuild it from the store and save it.
+
+        ``model`` is a registry name (default: ``DEFAULT_FACE_PARAMS.model``);
+        the gallery holds the faces of that model's id only.
+        """
+        from biomatch.extractors.faces import DEFAULT_FACE_PARAMS
+
         if kind not in ("flat", "fp16"):
             raise ValueError(f"a store-backed gallery is 'flat' or 'fp16', got {kind!r}")
-        m = get_model(model)
+        m = get_model(model or DEFAULT_FACE_PARAMS.model)
         path = store.derived_dir / f"faces-{m.model_id}-{kind}.idx"
         generation = store.generation("face")
         loaded = load_index(path, generation=generation, model_id=m.model_id, kind=kind, dim=m.embedding_dim,
@@ -176,9 +182,17 @@ class FaceGallery:
         return removed
 
     # ----------------------------------------------------------------- search
-    def threshold(self, fpir: float = 0.01) -> tuple[float, bool]:
-        """The 1:N threshold for this gallery's size at ``fpir``, and whether it is within calibration."""
-        return search_threshold(self._calibration, max(1, len(self)), fpir)
+    def threshold(self, fpir: float = 0.01, *, clamp: bool = False) -> tuple[float, bool]:
+        """The 1:N threshold for this gallery's size at ``fpir``, and whether it is within calibration.
+
+        Raises ``ValueError`` (saying the lowest FPIR that can be set) when the
+        needed FMR is below the calibrated range, unless ``clamp``: then the
+        highest calibrated threshold comes back with ``False``.
+        """
+        t, within = search_threshold(self._calibration, max(1, len(self)), fpir)
+        if not within and not clamp:
+            raise ValueError(beyond_calibration_message(self._calibration, max(1, len(self)), fpir))
+        return t, within
 
     def fmr(self, scores) -> np.ndarray:
         return self._calibration.fmr_at(scores)

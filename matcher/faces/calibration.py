@@ -23,7 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FmrCalibration", "fit_fmr_table", "load_calibration", "fmr_for_fpir"]
+__all__ = ["FmrCalibration", "fit_fmr_table", "fit_fmr_table_from_counts", "load_calibration", "fmr_for_fpir",
+           "SCORE_BINS"]
+
+#: Histogram bins over [-1, 1] for :func:`fit_fmr_table_from_counts` (width 1e-5).
+SCORE_BINS = 200_000
 
 #: FMR levels tabulated by :func:`fit_fmr_table` (those with enough impostor scores).
 FMR_LEVELS = tuple(float(f"{m}e{e}") for e in range(-1, -9, -1) for m in (5, 2, 1))
@@ -58,6 +62,37 @@ def fit_fmr_table(impostor_scores: np.ndarray, *, model_id: str, protocol: str) 
     return {"model_id": model_id, "protocol": protocol, "n_impostor": int(n),
             "fmr": [r[0] for r in rows], "threshold": [math.ceil(r[1] * 1e6) / 1e6 for r in rows],  # round up: FMR stays <= level
             "impostor_mean": float(s.mean()), "impostor_std": float(s.std())}
+
+
+def fit_fmr_table_from_counts(counts: np.ndarray, *, model_id: str, protocol: str) -> dict:
+    """Tabulate thresholds at FMR levels from a histogram of impostor scores.
+
+    ``counts[j]`` is the number of impostor scores in bin ``j`` of
+    ``len(counts)`` equal bins over [-1, 1] (the last bin includes 1). Each
+    threshold is the lowest bin edge with at most ``floor(level * n)``
+    scores at or above it, so the empirical FMR stays at or below its level
+    (the edge may sit up to one bin width above the exact score). Lets
+    calibrations use far more scores than fit in memory.
+    """
+    counts = np.asarray(counts, np.int64).ravel()
+    n = int(counts.sum())
+    if n < 1000:
+        raise ValueError(f"need at least 1000 impostor scores, got {n}")
+    edges = np.linspace(-1.0, 1.0, counts.size + 1)
+    tail = np.cumsum(counts[::-1])[::-1]  # tail[j]: scores >= edges[j]
+    rows = []
+    for level in FMR_LEVELS:
+        k = int(math.floor(level * n))
+        if k < 10:
+            break
+        j = int(np.argmax(tail <= k))  # first bin edge with at most k scores at or above it
+        rows.append((level, float(edges[j]) if tail[j] <= k else 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    mean = float((counts * centres).sum() / n)
+    return {"model_id": model_id, "protocol": protocol, "n_impostor": n,
+            "fmr": [r[0] for r in rows], "threshold": [math.ceil(r[1] * 1e6) / 1e6 for r in rows],
+            "impostor_mean": mean, "impostor_std": float(np.sqrt((counts * (centres - mean) ** 2).sum() / n)),
+            "bin_width": 2.0 / counts.size}
 
 
 @dataclass(frozen=True)

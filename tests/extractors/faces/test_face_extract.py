@@ -123,7 +123,7 @@ class _OffsetModel:
     embedding_dim = 128
 
     def __init__(self):
-        self.inner = get_model("yunet-sface")
+        self.inner = get_model(DEFAULT_FACE_PARAMS.model)
 
     def detect(self, image, **kw):
         return self.inner.detect(image, **kw)

@@ -64,6 +64,10 @@ def test_threshold_filters_and_bad_enrolment_stores_nothing(tmp_path, faces):
     gallery.enrol("N-1", "FR", [faces["Abdullah_Gul"][0]])
     t, within = gallery.threshold()
     assert within
+    with pytest.raises(ValueError, match="below the calibrated range.*lowest FPIR"):
+        gallery.threshold(1e-9)  # needs an FMR far below any calibration
+    t_clamped, within = gallery.threshold(1e-9, clamp=True)
+    assert not within and t_clamped >= t
     hits = gallery.search(np.stack([faces["Abdullah_Gul"][1].embedding, faces["Aaron_Pena"][0].embedding]),
                           threshold=t)
     assert [c.external_ref for c in hits[0]] == ["N-1"] and hits[1] == []

@@ -8,56 +8,123 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["cylinder_keys", "bucket_level", "merge_levels", "vote_level"]
+__all__ = ["cylinder_keys", "probe_keys", "bucket_level", "merge_levels", "vote_level"]
 
 #: Key of a cylinder with no set bit: never stored, never looked up.
 EMPTY_KEY = np.uint32(0xFFFFFFFF)
 
 
 @njit(cache=True, nogil=True)
-def cylinder_keys(bits, ranks, tables, per_key, key_bits):  # pragma: no cover - compiled
+def cylinder_keys(bits, ranks_t, tables, per_key, key_bits):  # pragma: no cover - compiled
     """Min-hash keys ``(n, tables)`` uint32 of binary cylinders ``bits (n, words)``.
 
-    ``ranks (tables * per_key, nbits)`` are random permutations of the bit
-    positions; the min-hash of a cylinder under one permutation is the lowest
-    rank of its set bits, and a key joins ``per_key`` min-hashes.
+    ``ranks_t (nbits, tables * per_key)`` uint16 holds, per bit position, its
+    rank under each of the random permutations; the min-hash of a cylinder
+    under one permutation is the lowest rank of its set bits, and a key joins
+    ``per_key`` min-hashes. The inner loop runs over the permutations of one
+    set bit (contiguous), so it vectorises.
     """
     n = bits.shape[0]
     words = bits.shape[1]
-    nbits = ranks.shape[1]
+    nbits = ranks_t.shape[0]
+    n_hash = ranks_t.shape[1]
     mask = np.uint64((1 << key_bits) - 1)
     out = np.full((n, tables), EMPTY_KEY, np.uint32)
-    mins = np.empty(ranks.shape[0], np.int64)
+    mins = np.empty(n_hash, np.uint16)
     for i in range(n):
-        for h in range(ranks.shape[0]):
-            mins[h] = nbits
+        mins[:] = 65535
         any_set = False
         for w in range(words):
             v = bits[i, w]
-            while v != 0:
-                low = v & (~v + np.uint64(1))
-                b = 0
-                t = low
-                while t > np.uint64(1):
-                    t >>= np.uint64(1)
-                    b += 1
-                pos = w * 64 + b
-                v ^= low
-                if pos >= nbits:
+            if v == 0:
+                continue
+            for byte in range(8):
+                chunk = (v >> np.uint64(8 * byte)) & np.uint64(255)
+                if chunk == 0:
                     continue
-                any_set = True
-                for h in range(ranks.shape[0]):
-                    r = ranks[h, pos]
-                    if r < mins[h]:
-                        mins[h] = r
+                for b in range(8):
+                    if (chunk >> np.uint64(b)) & np.uint64(1):
+                        pos = w * 64 + byte * 8 + b
+                        if pos >= nbits:
+                            continue
+                        any_set = True
+                        row = ranks_t[pos]
+                        for h in range(n_hash):
+                            mins[h] = min(mins[h], row[h])
         if not any_set:
             continue
         for t in range(tables):
             key = np.uint64(0)
             for j in range(per_key):
                 key = key * np.uint64(nbits) + np.uint64(mins[t * per_key + j])
-            key = key & mask
-            out[i, t] = np.uint32(key)
+            out[i, t] = np.uint32(key & mask)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def probe_keys(bits, ranks_t, tables, per_key, key_bits):  # pragma: no cover - compiled
+    """Multi-probe keys ``(n, tables, 1 + per_key)`` uint32 of a probe's cylinders.
+
+    Variant 0 is the key of :func:`cylinder_keys`; variant ``j`` replaces the
+    ``j``-th min-hash by the second-lowest rank under that permutation. A
+    gallery cylinder whose set bits lack the probe's lowest one (a minutia
+    missed, a cell just out of tolerance) has that second rank as its
+    min-hash, so it still collides. A variant equal to an earlier one of
+    its table, or with no second rank, is ``EMPTY_KEY``.
+    """
+    n = bits.shape[0]
+    words = bits.shape[1]
+    nbits = ranks_t.shape[0]
+    n_hash = ranks_t.shape[1]
+    mask = np.uint64((1 << key_bits) - 1)
+    out = np.full((n, tables, 1 + per_key), EMPTY_KEY, np.uint32)
+    m1 = np.empty(n_hash, np.uint16)
+    m2 = np.empty(n_hash, np.uint16)
+    comp = np.empty(per_key, np.uint64)
+    for i in range(n):
+        m1[:] = 65535
+        m2[:] = 65535
+        any_set = False
+        for w in range(words):
+            v = bits[i, w]
+            if v == 0:
+                continue
+            for b in range(64):
+                if (v >> np.uint64(b)) & np.uint64(1):
+                    pos = w * 64 + b
+                    if pos >= nbits:
+                        continue
+                    any_set = True
+                    for h in range(n_hash):
+                        r = ranks_t[pos, h]
+                        if r < m1[h]:
+                            m2[h] = m1[h]
+                            m1[h] = r
+                        elif r < m2[h]:
+                            m2[h] = r
+        if not any_set:
+            continue
+        for t in range(tables):
+            for var in range(1 + per_key):
+                ok = True
+                for j in range(per_key):
+                    comp[j] = np.uint64(m1[t * per_key + j])
+                if var > 0:
+                    second = m2[t * per_key + var - 1]
+                    if second == 65535:
+                        ok = False
+                    comp[var - 1] = np.uint64(second)
+                if not ok:
+                    continue
+                key = np.uint64(0)
+                for j in range(per_key):
+                    key = key * np.uint64(nbits) + comp[j]
+                k32 = np.uint32(key & mask)
+                for q in range(var):
+                    if out[i, t, q] == k32:
+                        ok = False
+                if ok:
+                    out[i, t, var] = k32
     return out
 
 
@@ -77,19 +144,20 @@ def bucket_level(keys, first_id):  # pragma: no cover - compiled
     entries = np.empty(n * tables, np.uint32)
     nu = 0
     ne = 0
+    packed = np.empty(n, np.uint64)
     for t in range(tables):
-        col = keys[:, t].copy()
-        order = np.argsort(col, kind="mergesort")
+        for i in range(n):
+            packed[i] = (np.uint64(keys[i, t]) << np.uint64(32)) | np.uint64(i)
+        packed.sort()  # by key, then row: unique values, so any sort is stable
         for j in range(n):
-            i = order[j]
-            k = col[i]
+            k = np.uint32(packed[j] >> np.uint64(32))
             if k == EMPTY_KEY:
                 break  # EMPTY_KEY is the largest uint32: the rest are empty
             if nu == kstart[t] or ukeys[nu - 1] != k:
                 ukeys[nu] = k
                 bstart[nu] = ne
                 nu += 1
-            entries[ne] = np.uint32(first_id + i)
+            entries[ne] = np.uint32(first_id + (packed[j] & np.uint64(0xFFFFFFFF)))
             ne += 1
         kstart[t + 1] = nu
     bstart[nu] = ne
@@ -134,52 +202,57 @@ def merge_levels(ka, ua, ba, ea, kb, ub, bb, eb):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def vote_level(probe_keys, kstart, ukeys, bstart, entries, first_id, n_cyl, cyl_slot, slot_ok, max_bucket,
-               weights, probe_weights, votes):  # pragma: no cover - compiled
+def vote_level(probe_keys, kstart, ukeys, bstart, entries, first_id, n_cyl, cyl_slot, slot_ok, slot_pos, want_pos,
+               max_bucket, weights, probe_weights, votes):  # pragma: no cover - compiled
     """Add to ``votes`` (per slot, float32) the votes of one level's bucket tables.
 
-    For each probe cylinder ``i``, a gallery cylinder colliding with it in
+    ``probe_keys (m, tables, variants)``: the probe's keys per table (one
+    or several distinct multi-probe variants, ``EMPTY_KEY`` for none). For
+    each probe cylinder ``i``, a gallery cylinder colliding with it in
     ``c`` tables gives its slot ``c`` collisions, and the slot's best
     collision count over its cylinders ``b`` adds
     ``probe_weights[i] * weights[b]`` (the candidate score of Cappelli et
     al., TPAMI 2011). A slot's cylinders all lie in one level, so the votes
     of several levels add up. Buckets larger than ``max_bucket`` carry no
-    information and are skipped; slots with ``slot_ok == 0`` get nothing.
+    information and are skipped; slots with ``slot_ok == 0`` get nothing, nor
+    (when ``want_pos >= 0``) slots whose ``slot_pos`` differs: keys moved by one
+    finger position can collide by chance with keys moved by another.
     """
-    m, tables = probe_keys.shape
+    m, tables, variants = probe_keys.shape
     count = np.zeros(n_cyl, np.uint8)
     best = np.zeros(slot_ok.shape[0], np.int32)
-    room = min(n_cyl, tables * max_bucket)  # distinct cylinders one probe cylinder can reach
+    room = min(n_cyl, tables * variants * max_bucket)  # distinct cylinders one probe cylinder can reach
     cyls = np.empty(room, np.int64)
     touched = np.empty(room, np.int64)
     for i in range(m):
         nc = 0
         for t in range(tables):
-            k = probe_keys[i, t]
-            if k == EMPTY_KEY:
-                continue
             lo = kstart[t]
             hi = kstart[t + 1]
-            u = lo + np.searchsorted(ukeys[lo:hi], k)
-            if u >= hi or ukeys[u] != k:
-                continue
-            b0 = bstart[u]
-            b1 = bstart[u + 1]
-            if b1 - b0 > max_bucket:
-                continue
-            for e in range(b0, b1):
-                c = np.int64(entries[e]) - first_id
-                if count[c] == 0:
-                    cyls[nc] = c
-                    nc += 1
-                count[c] += 1
+            for var in range(variants):  # distinct keys: a gallery cylinder matches one at most
+                k = probe_keys[i, t, var]
+                if k == EMPTY_KEY:
+                    continue
+                u = lo + np.searchsorted(ukeys[lo:hi], k)
+                if u >= hi or ukeys[u] != k:
+                    continue
+                b0 = bstart[u]
+                b1 = bstart[u + 1]
+                if b1 - b0 > max_bucket:
+                    continue
+                for e in range(b0, b1):
+                    c = np.int64(entries[e]) - first_id
+                    if count[c] == 0:
+                        cyls[nc] = c
+                        nc += 1
+                    count[c] += 1
         nt = 0
         for j in range(nc):
             c = cyls[j]
             run = np.int32(count[c])
             count[c] = 0
             s = cyl_slot[c + first_id]
-            if slot_ok[s]:
+            if slot_ok[s] and (want_pos < 0 or slot_pos[s] == want_pos):
                 if best[s] == 0:
                     touched[nt] = s
                     nt += 1

@@ -26,7 +26,7 @@ from biomatch.matcher.fingerprint import PreparedFingerprint
 from biomatch.matcher.fingerprint.gallery import score_many, top_candidates
 from biomatch.matcher.fingerprint.params import DEFAULT_MATCHER_PARAMS
 
-from .lsh import keys_of, with_position
+from .lsh import probe_keys_of, with_position
 from .params import DEFAULT_INDEX_PARAMS, IndexParams
 from .segment import Segment, item_of, merge_tail
 from .slots import Slots
@@ -155,18 +155,20 @@ class FingerIndex:
             self._flush()
             segments, cyl_slot, n = list(self._segments), self._cyl_slot, self.slots.n
             held = self.slots.positions_held()
+            slot_pos = self.slots.pos  # grows by replacement, never in place: safe to read outside the lock
         wanted = held if positions is None else held & ({int(p) for p in positions} | {0})
-        pk = keys_of(probe.bits, self.params)
+        pk = probe_keys_of(probe.bits, self.params)
         ok = np.ascontiguousarray(slot_ok[:n], np.uint8)
         parts = np.array_split(np.arange(len(pk)), max(1, min(self.params.search_threads, len(pk))))
 
         def run(rows):
             v = np.zeros(n, np.float32)
             w = np.ones(len(rows), np.float32)
+            rows_keys = pk[rows]
             for p in sorted(wanted):
-                keys = np.ascontiguousarray(with_position(pk[rows], p, self.params))
+                keys = np.ascontiguousarray(with_position(rows_keys, p, self.params))
                 for seg in segments:
-                    seg.level.vote_into(v, keys, w, cyl_slot, ok, self.params)
+                    seg.level.vote_into(v, keys, w, cyl_slot, ok, self.params, slot_pos, p)
             return v
 
         total = sum(_pool(self.params.search_threads).map(run, parts)) if len(parts) > 1 else run(parts[0])

@@ -15,10 +15,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._kernels import EMPTY_KEY, bucket_level, cylinder_keys, merge_levels, vote_level
+from ._kernels import EMPTY_KEY, bucket_level, cylinder_keys, merge_levels, probe_keys, vote_level
 from .params import DEFAULT_INDEX_PARAMS, IndexParams
 
-__all__ = ["hash_ranks", "keys_of", "with_position", "Level", "vote_weights", "EMPTY_KEY"]
+__all__ = ["hash_ranks", "keys_of", "probe_keys_of", "with_position", "Level", "vote_weights", "EMPTY_KEY"]
 
 
 @lru_cache(maxsize=4)
@@ -33,8 +33,28 @@ def hash_ranks(params: IndexParams, nbits: int) -> np.ndarray:
 def keys_of(bits: np.ndarray, params: IndexParams = DEFAULT_INDEX_PARAMS) -> np.ndarray:
     """Min-hash keys ``(cylinders, tables)`` uint32 of binary cylinders ``(cylinders, words)``."""
     bits = np.ascontiguousarray(bits, np.uint64)
-    ranks = hash_ranks(params, bits.shape[1] * 64)
-    return cylinder_keys(bits, ranks, params.tables, params.per_key, params.key_bits)
+    return cylinder_keys(bits, _ranks_t(params, bits.shape[1] * 64), params.tables, params.per_key, params.key_bits)
+
+
+def probe_keys_of(bits: np.ndarray, params: IndexParams = DEFAULT_INDEX_PARAMS) -> np.ndarray:
+    """A probe's keys ``(cylinders, tables, variants)``: with ``params.multi_probe``, each key and its
+    ``per_key`` variants with one min-hash replaced by the second-lowest rank (see
+    :func:`._kernels.probe_keys`); else the keys alone (one variant)."""
+    bits = np.ascontiguousarray(bits, np.uint64)
+    ranks_t = _ranks_t(params, bits.shape[1] * 64)
+    if params.multi_probe:
+        return probe_keys(bits, ranks_t, params.tables, params.per_key, params.key_bits)
+    return np.ascontiguousarray(cylinder_keys(bits, ranks_t, params.tables, params.per_key, params.key_bits)[:, :, None])
+
+
+@lru_cache(maxsize=4)
+def _ranks_t(params: IndexParams, nbits: int) -> np.ndarray:
+    """:func:`hash_ranks` transposed to ``(nbits, permutations)`` uint16, as the kernel reads them."""
+    if nbits > 65535:
+        raise ValueError("cylinders of more than 65535 bits")
+    out = np.ascontiguousarray(hash_ranks(params, nbits).T.astype(np.uint16))
+    out.setflags(write=False)
+    return out
 
 
 def with_position(keys: np.ndarray, positions, params: IndexParams = DEFAULT_INDEX_PARAMS) -> np.ndarray:
@@ -100,11 +120,17 @@ class Level:
         return int(self.kstart.nbytes + self.ukeys.nbytes + self.bstart.nbytes + self.entries.nbytes)
 
     def vote_into(self, votes: np.ndarray, probe_keys: np.ndarray, probe_weights: np.ndarray,
-                  cyl_slot: np.ndarray, slot_ok: np.ndarray, params: IndexParams) -> None:
-        """Add this level's votes for ``probe_keys`` to ``votes`` (per slot, float32; see :func:`._kernels.vote_level`)."""
+                  cyl_slot: np.ndarray, slot_ok: np.ndarray, params: IndexParams,
+                  slot_pos: np.ndarray | None = None, want_pos: int = -1) -> None:
+        """Add this level's votes for ``probe_keys`` (``(m, tables, variants)``) to ``votes`` (per slot, float32).
+
+        With ``want_pos >= 0`` only slots whose ``slot_pos`` is ``want_pos`` get votes (see :func:`._kernels.vote_level`).
+        """
         if self.n:
+            pos = np.zeros(1, np.int8) if slot_pos is None else slot_pos
             vote_level(probe_keys, self.kstart, self.ukeys, self.bstart, self.entries, self.first, self.n,
-                       cyl_slot, slot_ok, params.max_bucket, vote_weights(params), probe_weights, votes)
+                       cyl_slot, slot_ok, pos, int(want_pos) if slot_pos is not None else -1,
+                       params.max_bucket, vote_weights(params), probe_weights, votes)
 
     def arrays(self) -> dict:
         return {"first_n": np.array([self.first, self.n], np.int64), "kstart": self.kstart, "ukeys": self.ukeys,

@@ -1,9 +1,9 @@
 """The index kernels agree with their numpy twins; levels merge exactly; votes add up over levels."""
 import numpy as np
 
-from biomatch.index.fingerprint._kernels import EMPTY_KEY, cylinder_keys
-from biomatch.index.fingerprint._reference import bucket_level_ref, cylinder_keys_ref, vote_ref
-from biomatch.index.fingerprint.lsh import Level, hash_ranks, keys_of, vote_weights
+from biomatch.index.fingerprint._kernels import EMPTY_KEY, cylinder_keys, probe_keys
+from biomatch.index.fingerprint._reference import bucket_level_ref, cylinder_keys_ref, probe_keys_ref, vote_ref
+from biomatch.index.fingerprint.lsh import Level, hash_ranks, keys_of, probe_keys_of, vote_weights
 from biomatch.index.fingerprint.params import DEFAULT_INDEX_PARAMS as P
 
 
@@ -24,9 +24,13 @@ def test_cylinder_keys_match_reference():
     rng = np.random.default_rng(3)
     bits = _random_bits(rng, 40)
     ranks = hash_ranks(P, bits.shape[1] * 64)
-    got = cylinder_keys(bits, ranks, P.tables, P.per_key, P.key_bits)
+    got = cylinder_keys(bits, np.ascontiguousarray(ranks.T.astype(np.uint16)), P.tables, P.per_key, P.key_bits)
     assert got[0].tolist() == [EMPTY_KEY] * P.tables
     np.testing.assert_array_equal(got, cylinder_keys_ref(bits, ranks, P.tables, P.per_key, P.key_bits))
+    multi = probe_keys(bits, np.ascontiguousarray(ranks.T.astype(np.uint16)), P.tables, P.per_key, P.key_bits)
+    np.testing.assert_array_equal(multi, probe_keys_ref(bits, ranks, P.tables, P.per_key, P.key_bits))
+    np.testing.assert_array_equal(multi[:, :, 0], got)  # variant 0 is the key itself
+    assert (multi[1:, :, 1:] != EMPTY_KEY).mean() > 0.9
 
 
 def test_level_matches_reference_and_merges_exactly():
@@ -53,7 +57,7 @@ def test_votes_over_levels_match_reference():
     ok = np.ones(30, np.uint8)
     ok[7] = 0
     probe = np.concatenate([gallery[50:60], _random_bits(rng, 5)])
-    pk = keys_of(probe)
+    pk = probe_keys_of(probe)
     pw = rng.uniform(0.5, 1.5, len(pk)).astype(np.float32)
     w = vote_weights(P)
     levels = [Level.build(keys[:120], 0), Level.build(keys[120:], 120)]  # slots never straddle levels
@@ -66,5 +70,5 @@ def test_votes_over_levels_match_reference():
     ck = _clustered_keys(rng, 300)
     small = type(P)(max_bucket=9)
     v = np.zeros(30, np.float32)
-    Level.build(ck, 0).vote_into(v, ck[50:60], np.ones(10, np.float32), slot, ok, small)
+    Level.build(ck, 0).vote_into(v, np.ascontiguousarray(ck[50:60, :, None]), np.ones(10, np.float32), slot, ok, small)
     np.testing.assert_allclose(v, vote_ref(ck[50:60], ck, slot, ok, 30, 9, w), rtol=1e-6)

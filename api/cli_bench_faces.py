@@ -24,7 +24,7 @@ def register_faces(bench_subparsers) -> None:
     p.add_argument("--sizes", default="1000000,10000000", help="generated gallery sizes for search speed")
     p.add_argument("--kinds", default="flat", help="index kinds to time: flat,fp16,sq8")
     p.add_argument("--threads", type=int, default=2, help="search threads for the headline figure (default 2)")
-    p.add_argument("--skip", action="append", default=[], choices=["pairs", "speed", "search"],
+    p.add_argument("--skip", action="append", default=[], choices=["pairs", "speed", "search", "detection"],
                    help="leave a section out (repeatable)")
     p.add_argument("--write-calibration", help="fit the FMR table from the impostor scores and write it here")
     p.add_argument("--calibration-sets", default="lfw_dev",

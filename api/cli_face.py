@@ -55,6 +55,9 @@ def register(sub) -> None:
     pr.add_argument("--cluster", action="store_true", help="group probe faces of the same person across images")
     pr.add_argument("--batch", type=int, default=16, help="images per extraction/search batch (default 16)")
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pr.add_argument("--detect-max-side", type=int, metavar="PX",
+                    help="largest detection copy (default 640); raise it (e.g. 2048) to find faces under ~50 px "
+                         "in large images, at more time per image")
     _gallery_args(pr)
     pr.set_defaults(func=_early(_probe))
 
@@ -225,6 +228,7 @@ def _probe(args) -> int:
     from tqdm import tqdm
 
     from biomatch.api.face_report import REPORT_FORMATS, write_report
+    from biomatch.extractors.faces import DEFAULT_FACE_PARAMS
     from biomatch.index.faces.probe import collect_paths, run_probe
     from biomatch.matcher.faces import DEFAULT_CLUSTER_FMR, load_calibration
 
@@ -236,10 +240,12 @@ def _probe(args) -> int:
     try:
         t = _threshold(args, gallery)
         cluster_t = load_calibration(gallery.model_id).threshold_at_fmr(DEFAULT_CLUSTER_FMR) if args.cluster else None
+        params = DEFAULT_FACE_PARAMS if args.detect_max_side is None else \
+            DEFAULT_FACE_PARAMS.with_changes(detect_max_side_px=args.detect_max_side)
         with tqdm(total=len(files), desc="probing", unit="img", disable=args.no_progress) as bar:
             result = run_probe(args.paths, gallery, top=args.top, threshold=t, batch_images=args.batch,
                                keep_crops=out.suffix.lower() in (".html", ".htm"), cluster_threshold=cluster_t,
-                               progress=bar.update, requester_agency=args.agency)
+                               progress=bar.update, requester_agency=args.agency, params=params)
     finally:
         store.close()
     write_report(result, out)

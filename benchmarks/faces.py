@@ -158,6 +158,8 @@ def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, jso
         results["speed"] = spd.embed_speed(paths, threads=1, repeats=speed_repeats)
         results["speed_1920x1080"] = spd.embed_speed(paths[:10], size=(1920, 1080), threads=1,
                                                      configs={"two-scale 320/640 (default)": {}})
+    if "detection" not in skip:
+        results["detection"] = _detection_section(main, params)
     if "search" not in skip:
         real = main.embeddings[main.accepted]
         results["search"] = _search_section(real, list(sizes), threads, list(kinds))
@@ -169,6 +171,22 @@ def run_face_benchmark(*, data: str | None = None, pairs: str | None = None, jso
     Path(json_out).write_text(json.dumps(results, indent=1, default=float) + "\n", encoding="utf-8")
     print_table(results)
     return results
+
+
+def _detection_section(main, params, images: int = 100) -> dict:
+    from biomatch.extractors.faces import get_model
+    from biomatch.extractors.imageio import load_colour
+
+    from . import faces_detection as fd
+
+    model = get_model(params.model)
+    step = max(1, len(main.paths) // images)
+    refs = fd.reference_faces([load_colour(main.root / p) for p in main.paths[::step][:images]], model)
+    settings = {"two-scale 320/640 (default)": params, "640 only (v1)": params.with_changes(detect_coarse_side_px=0),
+                "320 only": params.with_changes(detect_max_side_px=320, detect_coarse_side_px=0),
+                "full resolution": params.with_changes(detect_max_side_px=4096, detect_coarse_side_px=0)}
+    return {"faces": len(refs), "recall_by_face_px": fd.size_curve(refs, model),
+            "multi_face": fd.policy_recall(refs, model, settings, images=10)}
 
 
 def _resolve_sets(data, sets) -> tuple[Path, tuple[str, ...]]:
@@ -241,6 +259,13 @@ def print_table(r: dict) -> None:
                          f"{c['faces_per_image']:.2f} faces/image", ""))
         s = r["speed_1920x1080"]
         rows.append(("detect+align+embed 1920x1080, 1 core", f"{s['embed_ms_median']:.1f} ms", ""))
+    if "detection" in r:
+        d = r["detection"]
+        rows.append(("detection recall by face px at the detector", " ".join(
+            f"{k}:{100 * v:.0f}%" for k, v in d["recall_by_face_px"].items()), ""))
+        for label, m in d["multi_face"].items():
+            rows.append((f"  faces 24-120 px, {label}", f"recall {100 * m['recall']:.1f}% (<48 px "
+                         f"{100 * m['recall_under_48px']:.1f}%), detect {m['detect_ms_median']:.1f} ms", ""))
     for key, e in r.get("search", {}).items():
         rows.append((f"search {key} ({e['kind']}) batched / single, {r['threads']} thr",
                      f"{e['ms_per_query_batched']:.2f} / {e['ms_per_query_single']:.2f} ms/query",

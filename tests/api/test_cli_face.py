@@ -76,3 +76,30 @@ def test_face_cli_errors_exit_2(home, capsys):
     assert main(["face", "probe", str(home), "--gallery", "t", "--out", str(home / "r.pdf")]) == 2
     assert main(["face", "search", str(bad), "--gallery", "../etc"]) == 2
     assert main(["face", "delete", "--ref", "nobody", "--gallery", "t"]) == 2
+
+
+def test_probe_detect_max_side_finds_small_faces_in_a_large_image(home):
+    import cv2
+    import numpy as np
+
+    from biomatch.extractors.imageio import load_colour
+
+    gal = home / "gallery" / "Aaron_Sorkin"
+    gal.mkdir(parents=True)
+    shutil.copy(LFW / "Aaron_Sorkin/Aaron_Sorkin_0001.jpg", gal)
+    assert main(["face", "enrol", "--folders", str(gal.parent), "--agency", "FR", "--gallery", "t"]) == 0
+    # four people, faces about 30 px wide, in a 1600x1200 scene (12 px at the default 640 px detection copy)
+    scene = np.full((1200, 1600, 3), 120, np.uint8)
+    names = ("Aaron_Sorkin/Aaron_Sorkin_0002.jpg", "Aaron_Pena/Aaron_Pena_0001.jpg",
+             "Abdullah_Gul/Abdullah_Gul_0001.jpg", "Abbas_Kiarostami/Abbas_Kiarostami_0001.jpg")
+    for k, name in enumerate(names):
+        small = cv2.resize(load_colour(LFW / name), (80, 80), interpolation=cv2.INTER_AREA)
+        scene[500:580, 200 + 350 * k:280 + 350 * k] = small
+    cv2.imwrite(str(home / "scene.png"), scene)
+    report = home / "r.json"
+    assert main(["face", "probe", str(home / "scene.png"), "--gallery", "t", "--no-progress",
+                 "--detect-max-side", "2048", "--out", str(report)]) == 0
+    faces = json.loads(report.read_text())["faces"]
+    assert len(faces) == 4
+    assert main(["face", "probe", str(home / "scene.png"), "--gallery", "t", "--detect-max-side", "10",
+                 "--out", str(report)]) == 2

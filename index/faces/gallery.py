@@ -65,8 +65,10 @@ class FaceGallery:
     Use :meth:`open`; thread-safe (one lock around index changes and searches).
     """
 
-    def __init__(self, store, index: FaceIndex, face_record: dict[int, int], *, model_id: str, generation: int):
+    def __init__(self, store, index: FaceIndex, face_record: dict[int, int], *, model_id: str, generation: int,
+                 model=None):
         self.store, self.index, self.model_id = store, index, model_id
+        self._model = model  # the FaceModel that made these faces (looked up by id when not given)
         self._face_record = face_record
         self._generation = generation
         self._lock = threading.RLock()
@@ -93,11 +95,11 @@ class FaceGallery:
             index, rmap = loaded
             face_record = dict(zip(rmap[:, 0].tolist(), rmap[:, 1].tolist()))
             if len(face_record) == len(index) and np.array_equal(np.sort(index.ids()), np.sort(rmap[:, 0])):
-                return cls(store, index, face_record, model_id=m.model_id, generation=generation)
+                return cls(store, index, face_record, model_id=m.model_id, generation=generation, model=m)
             log.warning("face index %s: record map does not match the index; rebuild", path)
         face_record = {}
         index, generation = cls._rebuild(store, m, kind, threads, face_record)
-        gallery = cls(store, index, face_record, model_id=m.model_id, generation=generation)
+        gallery = cls(store, index, face_record, model_id=m.model_id, generation=generation, model=m)
         gallery._write(generation)
         return gallery
 
@@ -128,7 +130,7 @@ class FaceGallery:
             log.info("face store changed outside this gallery (generation %s -> %s); rebuilding",
                      self._generation, self.store.generation("face"))
             face_record: dict[int, int] = {}
-            m = get_model_by_id(self.model_id)
+            m = self._model or get_model_by_id(self.model_id)
             self.index, self._generation = self._rebuild(self.store, m, self.index.kind, self.index.threads,
                                                          face_record)
             self._face_record = face_record

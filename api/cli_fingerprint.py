@@ -20,6 +20,8 @@ def register(sub) -> None:
     ex.add_argument("--format", default="native", choices=["native", "xyt", "iso19794", "json"],
                     help="template format for --output (default native)")
     ex.add_argument("--trace", metavar="DIR", help="write every extraction stage as PNG into DIR")
+    ex.add_argument("--latent", action="store_true",
+                    help="crime-scene mark: extract with the latent parameters (minutiae along the edge dropped)")
     ex.set_defaults(func=_extract)
 
     cmp_ = cmds.add_parser("compare", help="compare two prints (images or templates)")
@@ -58,12 +60,13 @@ def load_fingerprint(path: str, dpi: float, xyt_size: str | None = None):
 
 
 def _extract(args) -> int:
-    from ..extractors.fingerprint import extract_fingerprint
+    from ..extractors.fingerprint import DEFAULT_PARAMS, LATENT_PARAMS, extract_fingerprint
     from ..extractors.fingerprint.formats import save_template
     from ..extractors.fingerprint.render import write_trace
 
     trace = {} if args.trace else None
-    template = extract_fingerprint(args.image, args.dpi, trace=trace)
+    template = extract_fingerprint(args.image, args.dpi, trace=trace,
+                                  params=LATENT_PARAMS if args.latent else DEFAULT_PARAMS)
     kinds = {1: 0, 2: 0, 0: 0}
     for k in template.kind:
         kinds[int(k)] += 1

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..extractors.fingerprint import extract_fingerprint
+from ..extractors.fingerprint import LATENT_PARAMS, extract_fingerprint
 from ..extractors.fingerprint.template import FingerprintTemplate
 from ..matcher.fingerprint import PreparedGallery, prepare, score_many
 from ..matcher.fingerprint.calibration import ScoreCalibration
@@ -66,7 +66,7 @@ def mark_impostor_scores(templates: dict, seed: int = 11, images: dict | None = 
                 continue
             if images is not None:
                 path, dpi = images[(s, f, i)]
-                mark = extract_fingerprint(_mark_image(path, dpi, rng, rotate=True), dpi)
+                mark = extract_fingerprint(_mark_image(path, dpi, rng, rotate=True), dpi, params=LATENT_PARAMS)
             else:
                 mark = simulated_mark(templates[(s, f, i)], rng)
             if len(mark) < 6:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from biomatch.extractors.fingerprint import extract_fingerprint
+from biomatch.extractors.fingerprint import LATENT_PARAMS, extract_fingerprint
 from biomatch.extractors.fingerprint.formats import read_template
 from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
@@ -30,7 +30,7 @@ def _from_transaction(data: bytes) -> FingerprintTemplate:
     if tx.minutiae:
         return tx.minutiae[0][2]
     if tx.latents:
-        return extract_fingerprint(tx.latents[0].image, tx.latents[0].dpi)
+        return extract_fingerprint(tx.latents[0].image, tx.latents[0].dpi, params=LATENT_PARAMS)
     raise ValueError("the ANSI/NIST-ITL transaction holds no Type-9 minutiae and no Type-13 latent image")
 
 
@@ -60,6 +60,10 @@ def _roi(roi, dpi: float) -> np.ndarray | None:
 def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | None = None,
                   minutiae_format: str | None = None, **hints) -> FingerprintTemplate:
     """The template of a mark: examiner minutiae when given, else extracted from the image.
+
+    Mark images are extracted with the latent parameters
+    (:data:`~biomatch.extractors.fingerprint.LATENT_PARAMS`: minutiae along
+    the mark's edge are dropped).
 
     Parameters
     ----------
@@ -94,7 +98,7 @@ def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | N
     if not 100 <= float(dpi) <= 2000:
         raise ValueError(f"mark resolution must be 100..2000 ppi, got {dpi}")
     poly = _roi(roi, dpi)
-    t = extract_fingerprint(image, dpi)
+    t = extract_fingerprint(image, dpi, params=LATENT_PARAMS)
     if poly is not None:
         t = t.select(_inside(poly, t.x.astype(np.float64), t.y.astype(np.float64)))
     return check_minutiae(t)

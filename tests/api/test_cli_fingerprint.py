@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from biomatch.api.cli import main
 
 
@@ -51,3 +53,15 @@ def test_compare_accepts_xyt_with_its_image_size(fvc_dir, tmp_path, capsys):
     assert "image size" in capsys.readouterr().err
     assert main(["fingerprint", "compare", str(xyt), str(d / "104_3.tif"), "--xyt-size", "388x374"]) == 0
     assert "decision  MATCH" in capsys.readouterr().out
+
+
+def test_extract_latent_writes_the_latent_template(fvc_dir, tmp_path):
+    from biomatch.extractors.fingerprint import LATENT_PARAMS, FingerprintTemplate, extract_fingerprint
+
+    img = fvc_dir / "fvc2002_db1_b" / "106_3.tif"
+    out = tmp_path / "mark.bmfp"
+    assert main(["fingerprint", "extract", str(img), "--latent", "-o", str(out)]) == 0
+    written = FingerprintTemplate.from_bytes(out.read_bytes())
+    want = extract_fingerprint(img, 500, params=LATENT_PARAMS)
+    np.testing.assert_array_equal(written.x, want.x)
+    assert len(written) < len(extract_fingerprint(img, 500))

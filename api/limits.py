@@ -42,7 +42,9 @@ class _SearchThreads:
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="biomatch-search")
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        # Queued searches are dropped; running ones finish first, so the store is never closed under a search
+        # (the wait is bounded by one search, the longest a timed-out one can still run).
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class SearchLimit:

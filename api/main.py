@@ -23,7 +23,7 @@ __all__ = ["create_app", "ROUTERS"]
 ROUTERS = (
     "biomatch.api.routers.system",
     "biomatch.api.routers.dna",
-    "biomatch.api.routers.faces",
+    "biomatch.api.routers.faces", "biomatch.api.routers.face_jobs",
     "biomatch.api.routers.afis", "biomatch.api.routers.afis_marks",
     "biomatch.api.routers.sharing",
     "biomatch.api.routers.admin", "biomatch.api.routers.audit",

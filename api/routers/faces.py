@@ -1,4 +1,4 @@
-"""Face routes: enrol, verify, search, bulk probe (background job) and delete.
+"""Face routes: enrol, verify, search and delete; bulk probe jobs are in :mod:`.face_jobs`.
 
 Translation only: uploads are decoded and embedded by
 :mod:`biomatch.extractors.faces`, searches run in
@@ -10,30 +10,25 @@ the problem, and nothing is stored.
 
 Every route needs an API key: ``enroller`` to enrol or delete (records are
 owned by the key's agency, and only that agency's records can be deleted),
-``examiner`` to verify or search, ``operator`` for bulk probe jobs (a job is
-visible to its own agency only). A restricted record is seen by its owner
+``examiner`` to verify or search. A restricted record is seen by its owner
 agency only. Each call is audited with references, SHA-256 of the uploads,
 ids and counts, never with images or templates.
 """
 from __future__ import annotations
 
-import threading
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from pydantic import BaseModel
 
 from ..audit import AuditDep
-from ..auth import EnrollerUser, ExaminerUser, OperatorUser, check_owner
+from ..auth import EnrollerUser, ExaminerUser, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
-from ..limits import Deadline, JobTimeout, SearchLimitDep
+from ..limits import SearchLimitDep
 from ..sharing import redacted_count, share
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 _IMAGE_TYPES = ("image/", "application/octet-stream")
-_KEEP_FINISHED_JOBS = 100  # finished probe jobs (with their results) kept in memory for download
 
 
 def get_gallery(request: Request, store: StoreDep):
@@ -42,12 +37,7 @@ def get_gallery(request: Request, store: StoreDep):
     return app_resource(request, "face_gallery", lambda: FaceGallery.open(store))
 
 
-def get_jobs(request: Request) -> dict:
-    return app_resource(request, "face_jobs", dict)
-
-
 GalleryDep = Annotated[object, Depends(get_gallery)]
-JobsDep = Annotated[dict, Depends(get_jobs)]
 
 
 class FaceOut(BaseModel):
@@ -89,15 +79,6 @@ class SearchOut(BaseModel):
     message: str
     threshold: float | None
     faces: list[SearchFaceOut]
-
-
-class JobOut(BaseModel):
-    job_id: str
-    status: str
-    files: int
-    done: int
-    error: str | None = None
-    reports: list[str] = []
 
 
 def _read(upload: UploadFile, settings) -> bytes:
@@ -211,103 +192,3 @@ def delete(record_id: int, user: EnrollerUser, audit: AuditDep, gallery: Gallery
     removed = gallery.delete(record_id)
     audit("face.delete", subject_ids=[record_id], counts={"faces": removed})
     return {"record_id": record_id, "faces_removed": removed}
-
-
-# ------------------------------------------------------------------ bulk probe
-class _Job:
-    def __init__(self, files: int, agency: str, deadline: Deadline):
-        self.id, self.status, self.files, self.done = uuid.uuid4().hex, "queued", files, 0
-        self.agency, self.deadline = agency, deadline
-        self.error: str | None = None
-        self.result = None
-        self.lock = threading.Lock()
-
-    def out(self) -> JobOut:
-        reports = ["csv", "json", "html"] if self.status == "done" else []
-        return JobOut(job_id=self.id, status=self.status, files=self.files, done=self.done, error=self.error,
-                      reports=reports)
-
-
-def _run_job(job: _Job, folder, gallery, top, threshold, cluster_threshold, requester_agency) -> None:
-    import shutil
-
-    from biomatch.index.faces.probe import run_probe
-
-    def tick(n):
-        with job.lock:
-            job.done += n
-        job.deadline.check()  # JobTimeout between batches once job_timeout_s has passed
-
-    job.status = "running"
-    try:
-        job.deadline.check()
-        job.result = run_probe([folder], gallery, top=top, threshold=threshold, keep_crops=True,
-                               cluster_threshold=cluster_threshold, progress=tick, requester_agency=requester_agency)
-        job.status = "done"
-    except JobTimeout as exc:
-        job.status, job.error = "failed", str(exc)
-    except Exception as exc:  # reported through the job status, never lost
-        job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-@router.post("/probe", response_model=JobOut, status_code=202, summary="Start a bulk probe job")
-def probe(user: OperatorUser, audit: AuditDep, background: BackgroundTasks, gallery: GalleryDep, jobs: JobsDep,
-          settings: SettingsDep, images: Annotated[list[UploadFile], File()], top: Annotated[int, Form(ge=1)] = 10,
-          threshold: Annotated[float | None, Form()] = None, fpir: Annotated[float | None, Form(gt=0, lt=1)] = None,
-          cluster: Annotated[bool, Form()] = False) -> JobOut:
-    """Files are checked for an image content type now and decoded in the job (bad ones are skipped and listed)."""
-    import tempfile
-    from pathlib import Path
-
-    from biomatch.matcher.faces import DEFAULT_CLUSTER_FMR, load_calibration
-
-    if len(images) > settings.max_batch:
-        raise ValueError(f"{len(images)} images; the limit is {settings.max_batch}")
-    t = _threshold(gallery, threshold, fpir)
-    blobs = [(_read(u, settings), u.filename or f"image{i}") for i, u in enumerate(images)]
-    folder = Path(tempfile.mkdtemp(prefix="face-probe-"))
-    for i, (data, name) in enumerate(blobs):
-        (folder / f"{i:06d}-{Path(name).name or 'image'}").write_bytes(data)
-    job = _Job(len(blobs), user.agency, Deadline(settings.job_timeout_s))
-    finished = [k for k, j in jobs.items() if j.status in ("done", "failed")]
-    for k in finished[: max(0, len(finished) - _KEEP_FINISHED_JOBS + 1)]:  # oldest first (dicts keep order)
-        del jobs[k]
-    jobs[job.id] = job
-    cluster_t = load_calibration(gallery.model_id).threshold_at_fmr(DEFAULT_CLUSTER_FMR) if cluster else None
-    background.add_task(_run_job, job, folder, gallery, min(top, settings.max_candidates), t, cluster_t,
-                        user.agency)
-    from biomatch.index.store import sha256_hex
-
-    audit("face.probe", subject_ids=[job.id, *(sha256_hex(d) for d, _ in blobs)], counts={"files": len(blobs)})
-    return job.out()
-
-
-def _job(jobs: dict, job_id: str, user) -> _Job:
-    job = jobs.get(job_id)
-    if job is None or job.agency != user.agency:  # another agency's job does not exist for this caller
-        raise HTTPException(404, f"no face probe job {job_id!r}")
-    return job
-
-
-@router.get("/probe/{job_id}", response_model=JobOut, summary="Status of a bulk probe job")
-def probe_status(job_id: str, user: OperatorUser, jobs: JobsDep) -> JobOut:
-    return _job(jobs, job_id, user).out()
-
-
-@router.get("/probe/{job_id}/report.{fmt}", summary="Download a finished job's report (csv, json or html)")
-def probe_report(job_id: str, fmt: str, user: OperatorUser, audit: AuditDep, jobs: JobsDep) -> Response:
-    from biomatch.api.face_report import render_report
-
-    job = _job(jobs, job_id, user)
-    if job.status != "done":
-        raise HTTPException(409, f"job {job_id} is {job.status}; no report yet")
-    media = {"csv": "text/csv", "json": "application/json", "html": "text/html"}
-    if fmt not in media:
-        raise HTTPException(404, f"report format {fmt!r}: use csv, json or html")
-    audit("face.probe_report", subject_ids=[job.id], result_ids=sorted({c.record_id for f in job.result.faces
-                                                                          for c in f.candidates}),
-          counts={"faces": len(job.result.faces)})
-    return Response(render_report(job.result, f".{fmt}"), media_type=media[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="face-probe-{job_id}.{fmt}"'})

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, update
 
 from .errors import SchemaVersionError
-from .schema import api_keys, meta, releases
+from .schema import api_keys, jobs, meta, releases
 
 __all__ = ["MIGRATIONS", "upgrade"]
 
@@ -28,8 +28,13 @@ def _add_releases(conn: Connection) -> None:
     releases.create(conn, checkfirst=True)
 
 
+def _add_jobs(conn: Connection) -> None:
+    """Version 3 -> 4: the ``jobs`` table (status of background jobs across restarts)."""
+    jobs.create(conn, checkfirst=True)
+
+
 #: ``MIGRATIONS[n]`` upgrades a version-``n`` database to version ``n + 1``.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_api_keys, 2: _add_releases}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _add_api_keys, 2: _add_releases, 3: _add_jobs}
 
 
 def upgrade(conn: Connection, url: str, found: int, target: int) -> None:

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-__all__ = ["Record", "Fingerprint", "Face", "DnaProfile", "Mark", "Notification", "AuditEntry", "TemplateRow", "ApiKey", "Release"]
+__all__ = ["Record", "Fingerprint", "Face", "DnaProfile", "Mark", "Notification", "AuditEntry", "TemplateRow", "ApiKey", "Release", "Job"]
 
 
 class TemplateRow(NamedTuple):
@@ -127,3 +127,18 @@ class Release:
     agency: str
     released_by: str
     released_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A background job's status as stored (its results live with the process that ran it)."""
+
+    id: str
+    kind: str
+    agency: str
+    status: str
+    files: int
+    done: int
+    error: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -25,11 +25,11 @@ __all__ = [
     "SCHEMA_VERSION", "MODALITIES", "INDEX_KINDS", "IMPRESSIONS", "MARK_STATUSES",
     "metadata", "records", "fingerprints", "marks", "faces", "dna_profiles",
     "notifications", "webhooks", "audit", "meta", "TEMPLATE_TABLES", "ROLES", "api_keys", "releases",
-    "RELEASE_KINDS",
+    "RELEASE_KINDS", "jobs", "JOB_STATUSES",
 ]
 
 #: Version of the table layout written by this code.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Modalities a record can belong to.
 MODALITIES = ("fingerprint", "face", "dna")
@@ -41,6 +41,8 @@ IMPRESSIONS = ("rolled", "plain", "unknown")
 MARK_STATUSES = ("unsolved", "identified", "closed")
 #: Roles an API key can hold (see ``biomatch.api.auth``).
 ROLES = ("examiner", "enroller", "operator", "auditor", "admin")
+#: Life cycle of a background job (a face bulk probe).
+JOB_STATUSES = ("queued", "running", "done", "failed")
 #: Items whose details an owner agency can release to another agency (records of every modality, marks).
 RELEASE_KINDS = ("record", "mark")
 
@@ -222,6 +224,22 @@ releases = Table(
     UniqueConstraint("record_id", "agency", name="uq_releases_record_agency"),
     UniqueConstraint("mark_id", "agency", name="uq_releases_mark_agency"),
     Index("ix_releases_agency", "agency"),
+)
+
+jobs = Table(
+    "jobs", metadata,
+    # Schema version 4. Status of background jobs, so a restarted service reports an interrupted job as failed.
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("agency", String(AGENCY_LEN), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("files", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("status", JOB_STATUSES), name="ck_jobs_status"),
+    Index("ix_jobs_status", "status"),
 )
 
 #: Template table, id column name, blob column and version column per index kind.

@@ -22,6 +22,7 @@ from . import _checks
 from ._audit import AuditMixin, install_append_only_guard
 from ._bulk import BulkMixin
 from ._cases import CasesMixin
+from ._jobs import JobsMixin
 from ._keys import KeysMixin
 from ._migrate import upgrade
 from ._records import RecordsMixin
@@ -56,7 +57,7 @@ class Transaction:
     generations: dict[str, int] = field(default_factory=dict)
 
 
-class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin, KeysMixin, SharingMixin):
+class Store(RecordsMixin, BulkMixin, CasesMixin, AuditMixin, KeysMixin, SharingMixin, JobsMixin):
     """Persistent store of records, templates, marks, notifications and audit.
 
     Create it with :meth:`Store.open`. It is safe to share one instance between

@@ -70,3 +70,25 @@ def test_face_probe_job_past_its_limit_ends_failed(slow):
         time.sleep(0.05)
     assert status["status"] == "failed" and status["error"].startswith("timed out: the job ran past its 1e-06 s")
     assert slow.client.get(f"/faces/probe/{status['job_id']}/report.json", headers=operator).status_code == 409
+
+
+def test_a_restarted_service_reports_interrupted_and_finished_jobs(tmp_path):
+    from biomatch.index.store import Store
+
+    settings = Settings(home=tmp_path / "home")
+    with open_api(settings) as api:
+        operator = api.auth("operator")
+        with Store.open(settings.resolved_database_url(), home=settings.home) as store:  # a job the dead process ran
+            store.add_job("f" * 32, "face.probe", "FR", 5)
+            store.update_job("f" * 32, status="running", done=2)
+    with open_api(settings) as api:  # the restart
+        status = api.client.get(f"/faces/probe/{'f' * 32}", headers=operator).json()
+        assert (status["status"], status["done"], status["error"]) == ("failed", 2, api_interrupted())
+        assert api.client.get(f"/faces/probe/{'f' * 32}/report.csv", headers=operator).status_code == 409
+        assert api.client.get(f"/faces/probe/{'f' * 32}", headers=api.auth("operator", agency="DE")).status_code == 404
+
+
+def api_interrupted():
+    from biomatch.api.routers.face_jobs import INTERRUPTED
+
+    return INTERRUPTED

@@ -28,6 +28,7 @@ def run_demo(args) -> None:
     from ..benchmarks.afis import _load, _mark_image
     from ..extractors.fingerprint import extract_fingerprint
     from ..index.fingerprint import Afis
+    from ..index.fingerprint.marks import mark_template
     from ..index.store import Store
 
     items = _load(getattr(args, "data", None) and f"{args.data}/fingerprints")
@@ -48,9 +49,10 @@ def run_demo(args) -> None:
             marks = []
             for p, f in list(enumerate(fingers))[:MARKS]:
                 path, dpi = items[(last, f, 4)]
-                t = extract_fingerprint(_mark_image(path, dpi, rng), dpi)
-                if len(t) < 6:
-                    print(f"   simulated mark of {last}/{f} has {len(t)} minutiae: refused (needs 6)")
+                try:  # as an examiner's mark image comes in: latent extraction, at least 6 minutiae
+                    t = mark_template(_mark_image(path, dpi, rng), dpi=dpi)
+                except ValueError as exc:
+                    print(f"   simulated mark of {last}/{f} refused: {exc}")
                     continue
                 mid, _ = afis.add_mark(f"CASE-{last}-{f}", "UK", t)
                 marks.append((mid, p + 1, t))
@@ -66,8 +68,12 @@ def run_demo(args) -> None:
                 other = sets[1 % len(sets)]
                 f1 = sorted(f for ss, f, i in items if ss == other and i == 1)[2]
                 path, dpi = items[(other, f1, 5)]
-                mt = extract_fingerprint(_mark_image(path, dpi, rng), dpi)
-                if len(mt) >= 6:
+                try:
+                    mt = mark_template(_mark_image(path, dpi, rng), dpi=dpi)
+                except ValueError as exc:
+                    mt = None
+                    print(f"3b. simulated mark refused: {exc}")
+                if mt is not None:
                     cands, thr = afis.search_mark(mt, top=5)
                     print(f"3b. mark search: a window of impression 5 of {other}/{f1} (true mate TP-{other}, "
                           "right middle), orientation unknown")

@@ -1,9 +1,12 @@
 """Numba kernel: one prepared probe against many prepared candidates in one call.
 
-These functions call kernels of other modules, and Numba's on-disk cache
-does not notice when a callee in another file changes: a cached caller would
-keep the old callee inlined. So they are compiled once per process
-(``cache=False``), from the callees' cached code.
+These functions inline kernels of other modules, and Numba's on-disk cache
+only notices changes to the file that defines a function: a cached caller
+would keep an old callee. So this file carries :data:`KERNEL_SOURCES_STAMP`,
+a hash of the callees' sources; ``tests/matcher/fingerprint/test_kernel_cache_stamps.py``
+fails when it is stale, and updating it (an edit of this file) invalidates
+the cached code. Compiling these kernels takes about 15 s, so caching them
+matters to every command-line call and service start.
 
 It runs exactly the per-pair kernels of :func:`..matcher.match` on views of
 concatenated candidate arrays, so its scores equal the pairwise ones; the
@@ -20,6 +23,9 @@ from ._kernels import compare_cylinders
 from ._kernels import _wrap
 from ._pairing import orientation_agreement, pair_minutiae
 
+#: sha256[:16] of _kernels.py, _pairing.py and _popcount.py (see the module docstring).
+KERNEL_SOURCES_STAMP = "79fccf9bd9dd706d"
+
 # layout of the parameter vector
 P_MAX_DIR, P_MIN_BITS, P_ITER, P_WEIGHT, P_MU1, P_TAU1, P_MU2, P_TAU2, P_MU3, P_TAU3 = range(10)
 P_SEEDS, P_TOL_PX, P_TOL_SLOPE, P_TOL_RAD, P_MIN_OVERLAP, P_MIN_NP, P_MAX_NP, P_TAU_P, P_MU_P = range(10, 19)
@@ -27,14 +33,14 @@ P_OF_WEIGHT, P_OF_MISSING = 19, 20
 N_PARAMS = 21
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def n_pairs(na, nb, prm):
     """Number of pairs nP averaged into the local score (Cappelli et al. 2010, eq. 24)."""
     z = 1.0 / (1.0 + math.exp(-prm[P_TAU_P] * (min(na, nb) - prm[P_MU_P])))
     return int(prm[P_MIN_NP] + math.floor(z * (prm[P_MAX_NP] - prm[P_MIN_NP]) + 0.5))
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def finish_score(local, paired, seed_a, seed_b, all_xa, all_ya, all_ta, oa, blocka,
                  all_xb, all_yb, all_tb, ob, blockb, prm):
     """Final score from the local score, the pairing score and the orientation-field agreement
@@ -54,7 +60,7 @@ def finish_score(local, paired, seed_a, seed_b, all_xa, all_ya, all_ta, oa, bloc
     return math.sqrt(local * paired) * agree ** prm[P_OF_WEIGHT]
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
                 bits_b, valid_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, ob, prm):
     """Score of one pair and its paired minutiae (rows of the full templates)."""
@@ -86,7 +92,7 @@ def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
     return value, qa, qb
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def _expand_valid(cells, words, lut, layers):
     """Cell validity replicated over the direction layers (bit ``cell * layers + layer``), as
     :func:`._kernels.build_cylinders` returns it: ``lut[b]`` spreads the 8 cells of byte ``b``."""
@@ -110,7 +116,7 @@ def _expand_valid(cells, words, lut, layers):
     return out
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def _widen(values):
     out = np.empty(values.shape[0], np.float64)
     for i in range(values.shape[0]):
@@ -118,7 +124,7 @@ def _widen(values):
     return out
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def _orientation(codes, rows, cols):
     """Degree codes (255: background) as radians (NaN on background), as ``prepare`` computes them."""
     out = np.empty((rows, cols), np.float64)
@@ -130,7 +136,7 @@ def _orientation(codes, rows, cols):
     return out
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, x, y, t, index, words, lut,
            layers, prm):
     """Local score of candidate ``c`` and its seeds (rows of the candidate's template)."""
@@ -154,7 +160,7 @@ def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cell
     return value, sa, sb
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, all_x, all_y, all_t,
            fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm):
     """Final score of candidate ``c`` from its local score and seeds (pairing, orientation agreement)."""
@@ -174,7 +180,7 @@ def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, a
                         fg_block[c], prm)
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
                   positions, cyl_off, bits, cells, x, y, t, index, min_off, all_x, all_y, all_t,
                   fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, lut, layers, prm):
@@ -200,7 +206,7 @@ def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya,
     return out
 
 
-@njit(cache=False, nogil=True)
+@njit(cache=True, nogil=True)
 def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
                 positions, cyl_off, bits, cells, x, y, t, index, min_off, all_x, all_y, all_t,
                 fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, lut, layers, prm, k):

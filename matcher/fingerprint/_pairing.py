@@ -11,6 +11,10 @@ from numba import njit
 
 from ._kernels import _wrap, _wrap_near
 
+#: sha256[:16] of _kernels.py and _popcount.py, whose kernels these inline: Numba's cache
+#: notices changes to this file only (see :mod:`._batch`).
+KERNEL_SOURCES_STAMP = "8ab30dfbfc4a93d5"
+
 
 @njit(cache=True, nogil=True)
 def _in_foreground(fg, block, x, y):

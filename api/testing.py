@@ -23,7 +23,7 @@ from biomatch.index.store import Store
 from .auth import create_key
 from .settings import Settings
 
-__all__ = ["ApiUnderTest", "api", "open_api", "bearer"]
+__all__ = ["ApiUnderTest", "api", "open_api", "bearer", "free_port", "serve_in_subprocess"]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -70,3 +70,41 @@ def api(tmp_path):
     """An :class:`ApiUnderTest` on a fresh SQLite store (server errors answered, not raised)."""
     with open_api(Settings(home=tmp_path / "home")) as under_test:
         yield under_test
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_in_subprocess(home, port: int, *, start_timeout_s: float = 90):
+    """Run ``biomatch serve`` on 127.0.0.1:``port`` over the embedded store in ``home``; return the process
+    once ``/health`` answers 200 (crash tests kill it with SIGKILL)."""
+    import http.client
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "BIOMATCH_HOME": str(home)}
+    env.pop("BIOMATCH_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "biomatch.api.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + start_timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            conn.close()
+    proc.kill()
+    proc.wait(timeout=30)
+    pytest.fail("the server never answered /health")

@@ -90,7 +90,10 @@ def test_kill9_of_the_server_loses_no_acknowledged_enrolment(data_dir, tmp_path)
 
         writer = threading.Thread(target=enrol_until_killed)
         writer.start()
-        time.sleep(rng.uniform(0.5, 2.0))  # somewhere inside an enrolment
+        waited = time.monotonic() + 90  # a loaded machine can take seconds to start and build the index
+        while len(acknowledged) == before and writer.is_alive() and time.monotonic() < waited:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 1.5))  # somewhere inside an enrolment
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
         stop.set()

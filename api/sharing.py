@@ -36,7 +36,7 @@ from collections.abc import Iterable
 
 from biomatch.index.store import Store
 
-__all__ = ["SHARED", "FLAG", "share", "redacted_count"]
+__all__ = ["SHARED", "FLAG", "share", "redacted_count", "check_details"]
 
 #: Field added to every candidate: False when the details are withheld.
 FLAG = "details_released"
@@ -111,3 +111,16 @@ def share(store: Store, agency: str, candidates: Iterable[dict], *, listing: str
 def redacted_count(candidates: Iterable[dict]) -> int:
     """How many candidates had their details withheld (for the audit counts)."""
     return sum(not c[FLAG] for c in candidates)
+
+
+def check_details(store: Store, user, kind: str, item_id: int, owner_agency: str) -> None:
+    """403 (audited as ``auth.agency_denied``) unless the caller's agency owns the item or was released it.
+
+    For routes that hand out an item's details outside a candidate list (the
+    AFIS minutiae export).
+    """
+    from .auth import AgencyDenied
+
+    if owner_agency != user.agency and item_id not in store.released_to(user.agency, kind, [item_id]):
+        raise AgencyDenied(user, f"{kind} {item_id}", f"{kind} {item_id} belongs to agency {owner_agency!r} and "
+                                                       f"its details were not released to agency {user.agency!r}")

@@ -28,7 +28,7 @@ from ..audit import AuditDep
 from ..auth import EnrollerUser, ExaminerUser, acting_agency, check_owner
 from ..deps import SettingsDep, StoreDep, app_resource
 from ..limits import SearchLimitDep
-from ..sharing import share
+from ..sharing import check_details, share
 
 router = APIRouter(prefix="/afis", tags=["afis"])
 _IMAGE_TYPES = ("image/", "application/octet-stream")
@@ -201,6 +201,7 @@ def export_type9(user: ExaminerUser, audit: AuditDep, record_id: RowId, store: S
         raise ValueError(f"record {record_id} is a {rec.modality} record, not a tenprint")
     if rec.restricted:
         check_owner(user, rec.owner_agency, f"restricted record {record_id}")
+    check_details(store, user, "record", record_id, rec.owner_agency)  # the sharing policy: owner or released
     audit("afis.export", subject_ids=[record_id])
     fingers = {f.position: FingerprintTemplate.from_bytes(f.template) for f in store.get_fingerprints(record_id)}
     data = write_transaction(tot="MINEXPORT", tcn=rec.external_ref, minutiae=fingers)

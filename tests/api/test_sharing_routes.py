@@ -57,6 +57,7 @@ def test_afis_candidates_of_other_agencies_are_redacted_until_released(api, fvc_
     own = api.client.post("/afis/search/print", headers=fr, **probe).json()["candidates"][0]
     assert own["details_released"] is True and own["fingers"][0]["pairs"] and own["position"] == 1
 
+    assert api.client.get(f"/afis/records/{rid}/type9", headers=de).status_code == 403  # minutiae: details
     assert api.client.post(f"/records/{rid}/releases", json={"agency": "DE"}, headers=de).status_code == 403
     assert api.client.post(f"/records/{rid}/releases", json={"agency": "DE"},
                            headers=api.auth("examiner", agency="FR")).status_code == 403  # enrollers only
@@ -67,6 +68,8 @@ def test_afis_candidates_of_other_agencies_are_redacted_until_released(api, fvc_
     assert top["details_released"] is True and top["fingers"][0]["pairs"] and top["position"] == 1
     other = api.client.post("/afis/search/print", headers=uk, **probe).json()["candidates"][0]
     assert other["details_released"] is False  # released to DE only
+    assert api.client.get(f"/afis/records/{rid}/type9", headers=de).status_code == 200
+    assert api.client.get(f"/afis/records/{rid}/type9", headers=uk).status_code == 403
 
     assert api.client.delete(f"/records/{rid}/releases/DE", headers=fr).status_code == 204
     assert api.client.delete(f"/records/{rid}/releases/DE", headers=fr).status_code == 404
@@ -94,6 +97,7 @@ def test_afis_candidates_of_other_agencies_are_redacted_until_released(api, fvc_
     assert [e["subject_ids"] for e in _audit(api, "sharing.revoke")] == [[f"record:{rid}"]]
     denied = _audit(api, "auth.agency_denied")
     assert {(e["agency"], e["route"]) for e in denied} == {
+        ("DE", "GET /afis/records/{record_id}/type9"), ("UK", "GET /afis/records/{record_id}/type9"),
         ("DE", "POST /records/{item_id}/releases"), ("FR", "POST /afis/marks/{item_id}/releases")}
     searches = _audit(api, "afis.search_print")
     assert [e["counts"]["withheld"] for e in searches] == [1, 0, 0, 1, 1]

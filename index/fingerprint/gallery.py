@@ -15,6 +15,7 @@ the index is rebuilt from the store.
 """
 from __future__ import annotations
 
+import ctypes
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -134,6 +135,7 @@ class FingerIndex:
                             DEFAULT_MATCHER_PARAMS)
         self._pending = []
         self._segments = merge_tail(self._segments + [seg], self.params.merge_ratio, self.params.max_segment)
+        _release_freed_heap()
 
     def _segment_of(self, slots: np.ndarray) -> np.ndarray:
         starts = np.array([s.start for s in self._segments], np.int64)
@@ -204,20 +206,21 @@ class FingerIndex:
         return self.rescore(probe, slots, matcher_params=matcher_params, top=top), eligible
 
     def shortlist(self, probe: PreparedFingerprint, *, positions=None, shortlist: int | None = None,
-                  exhaustive: bool = False) -> tuple[np.ndarray, int]:
-        """Stage 1: the slots to re-score (ascending) and the number of eligible entries."""
+                  exhaustive: bool = False, with_votes: bool = False):
+        """Stage 1: the slots to re-score (ascending) and the number of eligible entries
+        (and, ``with_votes``, their votes: all ones when every eligible entry is kept)."""
         with self._lock:
             self._flush()
             ok = self.slots.eligible(positions)
         eligible = int(ok.sum())
-        if eligible == 0:
-            return np.zeros(0, np.int64), 0
         k = eligible if exhaustive else min(eligible, shortlist or self.shortlist_size(eligible))
         if k >= eligible:
-            return np.nonzero(ok)[0].astype(np.int64), eligible
+            slots = np.nonzero(ok)[0].astype(np.int64)
+            return (slots, eligible, np.ones(len(slots), np.float32)) if with_votes else (slots, eligible)
         v = self.votes(probe, ok, positions)
         v[ok[:v.shape[0]] == 0] = -1.0
-        return np.sort(np.argpartition(-v, k - 1)[:k]).astype(np.int64), eligible
+        slots = np.sort(np.argpartition(-v, k - 1)[:k]).astype(np.int64)
+        return (slots, eligible, v[slots]) if with_votes else (slots, eligible)
 
     def rescore(self, probe: PreparedFingerprint, slots: np.ndarray, *, matcher_params=None,
                 top: int | None = None) -> list[Hit]:
@@ -277,6 +280,27 @@ class FingerIndex:
         with self._lock:
             self.slots, self._segments, self._pending = slots, list(segments), []
             self._cyl_slot, self._n_cyl = np.ascontiguousarray(cyl_slot, np.uint32), int(cyl_slot.shape[0])
+
+
+def _release_freed_heap() -> None:
+    """Give the heap pages freed by the packed fingers back to the OS (glibc only; else nothing).
+
+    The queued prepared fingers are many small arrays; once packed and freed,
+    glibc keeps their pages, and the process would hold about 1.7 times the
+    index's bytes (measured at 30k fingers: 16.7 KB of RSS per finger for 9.4
+    KB of arrays, 9.6 KB after trimming).
+    """
+    global _TRIM
+    if _TRIM is None:
+        try:
+            _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM = None
 
 
 def _with_params(item: PreparedFingerprint, params) -> PreparedFingerprint:

@@ -32,6 +32,8 @@ class IndexParams:
     max_bucket: int = 50_000  # larger buckets carry no information and are skipped
     min_shortlist: int = 200  # candidates always re-scored (a smaller gallery is searched exhaustively)
     penetration: float = 0.01  # share of the gallery re-scored beyond min_shortlist
+    # TP->TP: records whose fingers are re-scored, as a share of the fingers eligible per probe finger
+    record_penetration: float = 0.002
     # segments (see segment.py): pending fingers are packed every flush_fingers adds (and at every search);
     # adjacent segments merge while the older is at most merge_ratio times the newer, up to max_segment fingers
     flush_fingers: int = 2048

@@ -17,6 +17,7 @@ from .candidates import Candidate, FingerScore, check_position as _check_positio
 from .decision import DEFAULT_FPIR, search_threshold
 from .gallery import _with_params
 from .marks import check_minutiae
+from .tenprint import search_records
 
 __all__ = ["SearchMixin"]
 
@@ -42,11 +43,12 @@ class SearchMixin:
                         requester: str | None = None) -> tuple[list[Candidate], float]:
         """TP->TP: best ``top`` records and the lights-out threshold used.
 
-        Each probe finger is searched among gallery fingers of the same
-        position; a record's score is the sum of its finger scores (a record
-        missing a finger scores 0 there). The threshold applies to the best
-        finger, at FPIR ``fpir`` over all finger comparisons an exhaustive
-        search would make.
+        Each probe finger votes among gallery fingers of the same position;
+        the votes are fused per record and the fingers of the best records
+        are re-scored (:func:`.tenprint.search_records`). A record's score is
+        the sum of its finger scores (a record missing a finger scores 0
+        there). The threshold applies to the best finger, at FPIR ``fpir``
+        over all finger comparisons an exhaustive search would make.
         """
         _check_top(top)
         self.sync()
@@ -54,17 +56,8 @@ class SearchMixin:
                   for p, t in fingers.items()}
         if not probes:
             raise ValueError("a tenprint search needs at least one finger")
-        per_record: dict[int, dict[int, tuple[int, float]]] = {}
-        comparisons = 0
-        for p, pf in probes.items():
-            hits, eligible = self.fingers.search(pf, positions=[p], top=max(3 * top, 50))
-            comparisons += eligible
-            for h in hits:
-                rid = self.fingers.owner(h.row_id) if h.row_id in self.fingers else None
-                if rid is not None:
-                    best = per_record.setdefault(rid, {}).get(p)
-                    if best is None or h.score > best[1]:
-                        per_record[rid][p] = (h.row_id, h.score)
+        found, comparisons = search_records(self.fingers, probes, top=max(3 * top, 50))
+        per_record = {rid: {p: (h.row_id, h.score) for p, h in fs.items()} for rid, fs in found.items()}
         thr, _ = self.threshold(comparisons, fpir)
         ranked = sorted(per_record.items(), key=lambda kv: -sum(s for _, s in kv[1].values()))
         out = []

@@ -88,3 +88,18 @@ def test_remove_replace_and_persist(prints, tmp_path):
         b = index.search(probe, shortlist=4, top=3)
         assert [(h.row_id, h.score) for h in a[0]] == [(h.row_id, h.score) for h in b[0]]
     assert load_index(path, 4) is None
+
+
+def test_tenprint_votes_fused_per_record(prints):
+    """Records of two fingers (positions 1 and 2); a record shortlist of 2 still holds the mate record."""
+    from biomatch.index.fingerprint.tenprint import search_records
+
+    index = FingerIndex(IndexParams(min_shortlist=4, penetration=0.0))
+    for r in range(5):  # record r: fingers 10+r (_1) at position 1 and 10+r+5 at position 2
+        index.add(2 * r, 100 + r, 1, prints[2 * r])
+        index.add(2 * r + 1, 100 + r, 2, prints[2 * (r + 5)])
+    for r in (0, 3):
+        found, comparisons = search_records(index, {1: prints[2 * r + 1], 2: prints[2 * (r + 5) + 1]}, records=2)
+        assert comparisons == 10 and len(found) <= 2
+        best = max(found, key=lambda o: sum(h.score for h in found[o].values()))
+        assert best == 100 + r and set(found[best]) == {1, 2}

@@ -160,7 +160,8 @@ class FingerIndex:
             slot_pos = self.slots.pos  # grows by replacement, never in place: safe to read outside the lock
         wanted = held if positions is None else held & ({int(p) for p in positions} | {0})
         pk = probe_keys_of(probe.bits, self.params)
-        ok = np.ascontiguousarray(slot_ok[:n], np.uint8)
+        ok = np.zeros(n, np.uint8)  # slots added since slot_ok was made get no votes
+        ok[:min(n, len(slot_ok))] = slot_ok[:n]
         parts = np.array_split(np.arange(len(pk)), max(1, min(self.params.search_threads, len(pk))))
 
         def run(rows):
@@ -217,8 +218,8 @@ class FingerIndex:
         if k >= eligible:
             slots = np.nonzero(ok)[0].astype(np.int64)
             return (slots, eligible, np.ones(len(slots), np.float32)) if with_votes else (slots, eligible)
-        v = self.votes(probe, ok, positions)
-        v[ok[:v.shape[0]] == 0] = -1.0
+        v = self.votes(probe, ok, positions)[:len(ok)]
+        v[ok == 0] = -1.0
         slots = np.sort(np.argpartition(-v, k - 1)[:k]).astype(np.int64)
         return (slots, eligible, v[slots]) if with_votes else (slots, eligible)
 

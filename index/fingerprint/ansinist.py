@@ -1,16 +1,14 @@
 """ANSI/NIST-ITL transactions through the ``nistitl`` package: finger images in, minutiae out.
 
 Read: Type-4 (binary, raw or WSQ) and Type-14 finger images, Type-13 latent
-images, Type-9 minutiae in the INCITS 378 block (fields 9.126-9.137), Type-1
-TOT/TCN and Type-2 fields as text. Write: the same records, for export of our
-minutiae as Type-9 and for building transactions in tests.
+images, Type-9 minutiae in the INCITS 378 block (9.126-9.137), else in the
+legacy fields 9.004-9.012 (:mod:`.ansinist_legacy`), Type-1 TOT/TCN and Type-2
+fields as text. Write: the same records (Type-9 with both minutiae blocks).
 
-Type-9 conventions (INCITS 378 / "M1", as ``docs/fingerprint-formats.md``):
-origin top-left, y down, integer pixels at the record's resolution, angle in
-units of 2 degrees counter-clockwise on screen, an ending pointing into the
-ridge; type 1 ending, 2 bifurcation, 0 other. biomatch angle
-``theta = (360 - 2 * code) mod 360`` degrees. Coordinates are rescaled to
-500 ppi on reading, like every biomatch template.
+Type-9 INCITS 378 ("M1", ``docs/fingerprint-formats.md``): origin top-left, y
+down, pixels at the record's resolution (rescaled to 500 ppi), angle in 2-degree
+units counter-clockwise on screen, an ending pointing into the ridge; type 1
+ending, 2 bifurcation, 0 other; biomatch ``theta = (360 - 2 * code) mod 360``.
 
 Only what ``nistitl`` parses is trusted: a transaction it cannot parse, a
 record whose image does not decode, or a finger position outside 1..10 is
@@ -25,6 +23,8 @@ import numpy as np
 
 from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaKind
 from biomatch.extractors.imageio import decode_image
+
+from .ansinist_legacy import LEGACY_TAGS, field_items, read_legacy, write_legacy
 
 __all__ = ["FingerImage", "Transaction", "read_transaction", "write_transaction", "type9_record", "tenprint_templates"]
 
@@ -118,6 +118,7 @@ def read_transaction(data: bytes, *, max_pixels: int = 40_000_000) -> Transactio
         raise ValueError(f"not a readable ANSI/NIST-ITL transaction: {exc}") from None
     tot = tcn = ""
     out = Transaction("", "")
+    type9 = []
     for rec in msg:
         what = f"Type-{rec.type} record"
         if rec.type == 1:
@@ -153,18 +154,33 @@ def read_transaction(data: bytes, *, max_pixels: int = 40_000_000) -> Transactio
                              _dpi(rec, what), "latent" if rec.type == 13 else _impression(imp))
             (out.latents if rec.type == 13 else out.fingers).append(fi)
         elif rec.type == 9:
-            out.minutiae.append(_read_type9(rec))
+            type9.append(rec)
+    sizes_mm = {f.idc: (f.image.shape[1] * 25.4 / f.dpi, f.image.shape[0] * 25.4 / f.dpi)  # legacy y needs the
+                for f in reversed(out.fingers + out.latents) if f.dpi > 0}  # height of the same IDC's image
+    out.minutiae.extend(_read_type9(rec, sizes_mm) for rec in type9)
     return Transaction(tot, tcn, out.fingers, out.latents, out.minutiae, out.descriptive)
 
 
-def _read_type9(rec) -> tuple[int, int, FingerprintTemplate]:
+def _read_type9(rec, sizes_mm: dict) -> tuple[int, int, FingerprintTemplate]:
+    """INCITS 378 minutiae, else (no usable block) the legacy 9.012 ones, sized by 9.128-9.131 or the image."""
     what = f"Type-9 record IDC {rec.IDC}"
+    try:
+        return _read_incits(rec, what)
+    except ValueError:
+        if rec[12] is None and rec[10] is None:
+            raise
+    fields = {tag: field_items(rec[tag].value) for tag in LEGACY_TAGS + (128, 129, 130, 131) if rec[tag] is not None}
+    position = _position(_text(rec, 134) or (fields.get(6) or [["0"]])[0][0], what, True)
+    return int(rec.IDC), position, read_legacy(fields, image_mm=sizes_mm.get(int(rec.IDC)), what=what)
+
+
+def _read_incits(rec, what: str) -> tuple[int, int, FingerprintTemplate]:
     try:
         rows = [[int(v) for v in sf.values] for sf in rec[137]]
         w, h = int(_text(rec, 128)), int(_text(rec, 129))
         dpi = float(_text(rec, 131, "500")) * (2.54 if _text(rec, 130, "1") == "2" else 1.0)
     except Exception:
-        raise ValueError(f"{what}: no readable INCITS 378 minutiae (fields 9.128, 9.129, 9.137)") from None
+        raise ValueError(f"{what}: no readable minutiae (INCITS 378 9.128, 9.129, 9.137; legacy 9.012)") from None
     if not rows or any(len(r) < 6 for r in rows):
         raise ValueError(f"{what}: field 9.137 needs items (index, x, y, theta, quality, type)")
     a = np.array(rows, np.float64)
@@ -178,21 +194,25 @@ def _read_type9(rec) -> tuple[int, int, FingerprintTemplate]:
     return int(rec.IDC), _position(_text(rec, 134, "0"), what, True), t.validate()
 
 
-def type9_record(template: FingerprintTemplate, idc: int, position: int = 0):
-    """A Type-9 record (``nistitl.AsciiRecord``) holding ``template`` in the INCITS 378 fields."""
+def type9_record(template: FingerprintTemplate, idc: int, position: int = 0, *, blocks: str = "both"):
+    """A Type-9 record (``nistitl.AsciiRecord``) of ``template``: ``blocks`` "both" (INCITS 378 9.126-9.137
+    and legacy 9.005-9.012 with FMT ``S``, so peers that read either get the minutiae), "incits" or "legacy"."""
     import nistitl
 
+    if blocks not in ("both", "incits", "legacy"):
+        raise ValueError(f"Type-9 blocks must be 'both', 'incits' or 'legacy', got {blocks!r}")
     r = nistitl.AsciiRecord(9)
     r.IDC = int(idc)
     r += nistitl.Field(9, 3, "0")  # IMP
-    r += nistitl.Field(9, 4, "U")  # FMT: user-defined / other than the legacy standard fields
-    r += nistitl.Field(9, 128, str(template.width))
-    r += nistitl.Field(9, 129, str(template.height))
-    r += nistitl.Field(9, 130, "1")
-    r += nistitl.Field(9, 131, str(template.dpi))
-    r += nistitl.Field(9, 132, str(template.dpi))
-    r += nistitl.Field(9, 134, str(int(position)))
-    r += nistitl.Field(9, 136, str(len(template)))
+    r += nistitl.Field(9, 4, "U" if blocks == "incits" else "S")  # FMT: S = the standard-format fields are present
+    if blocks != "incits":
+        for tag, value in write_legacy(template, position):
+            r += nistitl.Field(9, tag, value)
+    if blocks == "legacy":
+        return r
+    for tag, v in ((128, template.width), (129, template.height), (130, 1), (131, template.dpi),
+                   (132, template.dpi), (134, int(position)), (136, len(template))):
+        r += nistitl.Field(9, tag, str(v))
     theta = np.mod(np.round((360.0 - np.degrees(template.angle.astype(np.float64))) / 2.0), 180).astype(int)
     code = {int(MinutiaKind.ENDING): 1, int(MinutiaKind.BIFURCATION): 2}
     f = nistitl.Field(9, 137)
@@ -205,13 +225,14 @@ def type9_record(template: FingerprintTemplate, idc: int, position: int = 0):
 
 def write_transaction(*, tot: str = "CAR", tcn: str = "", fingers: dict | None = None, record_type: int = 14,
                       compression: str = "WSQ", latents: list | None = None, minutiae: dict | None = None,
-                      name: str | None = None) -> bytes:
+                      name: str | None = None, type9_blocks: str = "both") -> bytes:
     """Build a transaction.
 
     ``fingers`` maps positions 1..10 to ``(grey uint8 array, dpi)``, written
     as Type-14 (or Type-4 at 500 ppi) records, rolled, ``compression`` "WSQ"
     or "NONE"; ``latents`` are ``(array, dpi)`` written as Type-13;
-    ``minutiae`` maps positions to templates, written as Type-9.
+    ``minutiae`` maps positions to templates, written as Type-9 (``blocks`` of
+    :func:`type9_record`), with the IDC of that position's image if there is one.
     """
     import nistitl
 
@@ -224,8 +245,9 @@ def write_transaction(*, tot: str = "CAR", tcn: str = "", fingers: dict | None =
     if name:
         t2 += nistitl.Field(2, 18, name)
     msg += t2
-    idc = 1
+    idc, image_idc = 1, {}
     for pos, (img, dpi) in sorted((fingers or {}).items()):
+        image_idc[pos] = idc
         img = np.ascontiguousarray(img, np.uint8)
         data = _encode(img, dpi, compression)
         if record_type == 4:
@@ -244,8 +266,8 @@ def write_transaction(*, tot: str = "CAR", tcn: str = "", fingers: dict | None =
         msg += _image_record(13, idc, img, dpi, compression, _encode(img, dpi, compression), imp="4", fgp="0")
         idc += 1
     for pos, t in sorted((minutiae or {}).items()):
-        msg += type9_record(t, idc, pos)
-        idc += 1
+        msg += type9_record(t, image_idc.get(pos, idc), pos, blocks=type9_blocks)
+        idc += pos not in image_idc
     return msg.NIST
 
 

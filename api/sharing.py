@@ -53,7 +53,7 @@ SHARED: dict[str, frozenset[str]] = {
 # list -> (key of the item kind or a fixed kind, key of the item id, key of the owner agency or None to look it up)
 _ITEMS = {
     "afis": ("kind", "id", "owner_agency"),
-    "dna": ("=record", "record_id", "agency"),
+    "dna": ("=record", "record_id", None),  # the store's owner, not the agency field inside the profile
     "familial": ("=record", "record_id", None),
     "face": ("=record", "record_id", "owner_agency"),
 }
@@ -81,7 +81,8 @@ def share(store: Store, agency: str, candidates: Iterable[dict], *, listing: str
     -------
     list of dict
         New dicts, in order, each with :data:`FLAG`; withheld fields are None.
-        Familial candidates gain their owner ``agency``.
+        DNA and familial candidates get their ``agency`` from the store's record
+        (the owner), whatever the profile itself names.
     """
     if listing not in SHARED:
         raise ValueError(f"listing must be one of {', '.join(SHARED)}; got {listing!r}")

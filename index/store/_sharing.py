@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from . import _checks
 from .errors import NotFoundError
@@ -82,7 +83,11 @@ class SharingMixin:
             if row is None:
                 values = {"record_id": None, "mark_id": None, column.name: item_id, "agency": agency,
                           "released_by": released_by, "released_at": dt.datetime.now(dt.timezone.utc)}
-                conn.execute(insert(releases).values(**values))
+                try:
+                    with self.transaction():  # a savepoint: a concurrent identical release may win the unique key
+                        conn.execute(insert(releases).values(**values))
+                except IntegrityError:
+                    pass  # the other release stands (it committed first); return it
                 row = conn.execute(select(releases).where(column == item_id, releases.c.agency == agency)).one()
         return _release(row)
 

@@ -48,3 +48,22 @@ def test_version_2_database_gains_the_releases_table(db_url, tmp_path):
         assert inspect(conn).has_table("releases")
         assert conn.execute(meta.select().where(meta.c.key == "schema_version")).one().value == str(SCHEMA_VERSION)
     engine.dispose()
+
+
+def test_concurrent_identical_releases_leave_one(store):
+    import threading
+
+    rid = store.add_record("dna", "S-9", "FR")
+    barrier, results = threading.Barrier(4), []
+
+    def release(i):
+        barrier.wait()
+        results.append(store.release_details("record", rid, "DE", released_by=f"key:{i}:x"))
+
+    threads = [threading.Thread(target=release, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 4 and len({r.id for r in results}) == 1
+    assert len(store.list_releases("record", rid)) == 1

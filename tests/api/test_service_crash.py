@@ -7,26 +7,15 @@ and its in-memory index must hold exactly the profiles of the store.
 """
 import http.client
 import json
-import os
 import random
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 
-import pytest
-
 from biomatch.api.auth import create_key
+from biomatch.api.testing import free_port, serve_in_subprocess
 from biomatch.extractors.dna import read_genotype_table
 from biomatch.index.store import Store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _post(port, token, path, body, timeout=60):
@@ -38,26 +27,6 @@ def _post(port, token, path, body, timeout=60):
         return r.status, json.loads(r.read() or b"null")
     finally:
         conn.close()
-
-
-def _start(home, port):
-    env = {**os.environ, "BIOMATCH_HOME": str(home)}
-    env.pop("BIOMATCH_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "biomatch.api.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:
-            conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.1)
-        finally:
-            conn.close()
-    proc.kill()
-    pytest.fail("the server never answered /health")
 
 
 def _as_json(p):
@@ -72,8 +41,8 @@ def test_kill9_of_the_server_loses_no_acknowledged_enrolment(data_dir, tmp_path)
     acknowledged, next_profile = [], 0
     for _round in range(3):
         before = len(acknowledged)
-        port = _free_port()
-        server = _start(home, port)
+        port = free_port()
+        server = serve_in_subprocess(home, port)
         stop = threading.Event()
 
         def enrol_until_killed(port=port, stop=stop):
@@ -99,8 +68,8 @@ def test_kill9_of_the_server_loses_no_acknowledged_enrolment(data_dir, tmp_path)
         stop.set()
         writer.join(timeout=60)
         assert len(acknowledged) > before, "the server acknowledged nothing before it was killed"
-    port = _free_port()
-    server = _start(home, port)
+    port = free_port()
+    server = serve_in_subprocess(home, port)
     try:
         status, body = _post(port, token, "/dna/search", {"profiles": [_as_json(p) for p in acknowledged],
                                                           "rule": "high", "limit": 5}, timeout=120)

@@ -38,9 +38,11 @@ def search_records(index: FingerIndex, probes: dict[int, PreparedFingerprint], *
         Records re-scored (default ``max(min_shortlist // 10, record_penetration * eligible)``).
     """
     lists, comparisons, fused = {}, 0, {}
+    informative = False  # whether any finger shortlist was ranked by votes (else every vote is 1)
     for p, pf in probes.items():
         slots, eligible, votes = index.shortlist(pf, positions=[p], with_votes=True)
         comparisons += eligible
+        informative = informative or len(slots) < eligible
         if len(slots) == 0:
             continue
         owners = index.slots.owner[slots]
@@ -53,7 +55,9 @@ def search_records(index: FingerIndex, probes: dict[int, PreparedFingerprint], *
     most = max(len(s) for s, _ in lists.values())
     n_rec = records or max(index.params.min_shortlist // 10,
                            math.ceil(index.params.record_penetration * comparisons / max(1, len(probes))))
-    keep = sorted(fused, key=fused.get, reverse=True)[:n_rec] if len(fused) > n_rec and most > n_rec else list(fused)
+    # a record cut needs ranked votes: when every eligible finger was kept, all records are re-scored
+    cut = informative and len(fused) > n_rec and most > n_rec
+    keep = sorted(fused, key=fused.get, reverse=True)[:n_rec] if cut else list(fused)
     keep = np.array(keep, np.int64)
     out: dict[int, dict[int, Hit]] = {}
     for p, (slots, owners) in lists.items():

@@ -24,7 +24,7 @@ ROUTERS = (
     "biomatch.api.routers.system",
     "biomatch.api.routers.dna",
     "biomatch.api.routers.faces", "biomatch.api.routers.face_jobs",
-    "biomatch.api.routers.afis", "biomatch.api.routers.afis_marks",
+    "biomatch.api.routers.afis", "biomatch.api.routers.afis_marks", "biomatch.api.routers.afis_jobs",
     "biomatch.api.routers.sharing",
     "biomatch.api.routers.admin", "biomatch.api.routers.audit",
 )

@@ -50,10 +50,11 @@ def register(sub) -> None:
     ve.add_argument("--any-rotation", action="store_true", help="for a mark of unknown orientation")
     ve.set_defaults(func=_verify)
 
-    im = cmds.add_parser("import", help="enrol the tenprint of an ANSI/NIST-ITL transaction (.an2/.eft)")
-    im.add_argument("file")
+    im = cmds.add_parser("import", help="enrol the tenprints of ANSI/NIST-ITL transactions (.an2/.eft), one each")
+    im.add_argument("files", nargs="+", metavar="FILE")
     im.add_argument("--agency", required=True)
-    im.add_argument("--ref", help="reference (default: the transaction's TCN)")
+    im.add_argument("--ref", help="reference, one file only (default: the transaction's TCN)")
+    im.add_argument("--no-progress", action="store_true", help="no progress bar (several files)")
     _common(im)
     im.set_defaults(func=_import)
 
@@ -197,7 +198,9 @@ def _verify_pair(a, b, args) -> dict:
 def _import(args) -> int:
     from pathlib import Path
 
-    data = Path(args.file).read_bytes()
+    if len(args.files) > 1:
+        return _import_many(args)
+    data = Path(args.files[0]).read_bytes()
     store, afis = _open(args)
     with store:
         rid, hits = afis.import_transaction(data, args.agency, reference=args.ref)
@@ -206,3 +209,47 @@ def _import(args) -> int:
         _print(args, hits, afis.threshold(max(1, len(afis.marks)), marks=True)[0],
                {"record_id": rid, "reference": rec.external_ref, "fingers": len(store.get_fingerprints(rid))})
     return 0
+
+
+def _import_one(afis, path, agency: str) -> dict:
+    """One file of ``afis import FILE...``: enrolled (record id, reference) or refused (the reason)."""
+    from pathlib import Path
+
+    try:
+        data = Path(path).read_bytes()
+        if not data:
+            raise ValueError("empty file (0 bytes)")
+        rid, hits = afis.import_transaction(data, agency)
+    except (ValueError, OSError) as exc:  # a bad file is reported and the next one goes on; nothing of it stored
+        return {"file": str(path), "status": "refused", "reason": str(exc)}
+    return {"file": str(path), "status": "enrolled", "record_id": rid,
+            "reference": afis.store.get_record(rid).external_ref, "reverse_hits": sum(c.hit for c in hits)}
+
+
+def _import_many(args) -> int:
+    """Several transactions, one by one with a progress bar; exit 1 when any was refused."""
+    import sys
+
+    from tqdm import tqdm
+
+    if args.ref:
+        raise ValueError("--ref names one record; with several files each takes its transaction's TCN")
+    store, afis = _open(args)
+    with store:
+        results = []
+        try:
+            for path in tqdm(args.files, desc="importing", unit="file", disable=args.no_progress):
+                results.append(_import_one(afis, path, args.agency))
+        finally:
+            afis.save()
+    refused = [r for r in results if r["status"] == "refused"]
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        for r in results:
+            print(f"{r['status']:8} {r['file']}: " + (f"record {r['record_id']} {r['reference']}, reverse-search "
+                  f"hits {r['reverse_hits']}" if r["status"] == "enrolled" else r["reason"]))
+        print(f"{len(results) - len(refused)} enrolled, {len(refused)} refused")
+    for r in refused:
+        print(f"refused {r['file']}: {r['reason']}", file=sys.stderr)
+    return 1 if refused else 0

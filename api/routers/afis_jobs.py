@@ -101,9 +101,9 @@ class _Job:
         with self.lock:
             items = [i.model_copy() for i in self.items]
             status, error = self.status, self.error
-        return EnrolJobOut(job_id=self.id, status=status, items=len(items),
-                           done=sum(i.status != "pending" for i in items), enrolled=self.count("enrolled"),
-                           refused=self.count("refused"), errors=self.count("error"), error=error, results=items)
+        n = {s: sum(i.status == s for i in items) for s in ("pending", "enrolled", "refused", "error")}
+        return EnrolJobOut(job_id=self.id, status=status, items=len(items), done=len(items) - n["pending"],
+                           enrolled=n["enrolled"], refused=n["refused"], errors=n["error"], error=error, results=items)
 
 
 def _enrol_one(afis, item: ItemOut, data: bytes, user: User, restricted: bool) -> dict:

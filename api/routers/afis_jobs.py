@@ -22,7 +22,7 @@ it the job ends ``failed`` and the items not reached stay ``pending``.
 Limits: at most ``Settings.max_batch`` items, and ``max_upload_bytes`` per
 file and for the zip's members together. Audited as ``afis.enrol_job``
 (start: job id, SHA-256 of each item) and ``afis.enrol_job_end`` (job id,
-record ids, counts).
+record ids and ``mark:<id>`` of reverse-search hits, counts).
 """
 from __future__ import annotations
 
@@ -148,12 +148,12 @@ def _run_job(job: _Job, blobs: list[bytes], afis, restricted: bool) -> None:
 
 def _audit_end(job: _Job) -> None:
     ids = [i.record_id for i in job.items if i.record_id is not None]
-    hits = sum(len(i.reverse_hits) for i in job.items)
+    marks = [f"mark:{c.id}" for i in job.items for c in i.reverse_hits]  # as the one-item route lists its hits
     job.store.append_audit(job.user.actor, job.user.agency, "afis.enrol_job_end", route=job.route,
-                           subject_ids=[job.id], result_ids=ids,
+                           subject_ids=[job.id], result_ids=ids + marks,
                            counts={"items": len(job.items), "enrolled": job.count("enrolled"),
                                    "refused": job.count("refused"), "errors": job.count("error"),
-                                   "pending": job.count("pending"), "reverse_hits": hits})
+                                   "pending": job.count("pending"), "reverse_hits": len(marks)})
 
 
 def _read(upload: UploadFile, limit: int) -> bytes:

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     search_timeout_s: float = Field(120.0, gt=0, le=86_400, description="Longest a synchronous search may run; "
                                     "past it the request answers 503 problem+json and nothing is changed.")
     job_timeout_s: float = Field(3600.0, gt=0, le=7 * 86_400, description="Longest a background job (face bulk "
-                                 "probe) may run, queueing included; past it the job ends as failed (timed out).")
+                                 "probe, AFIS bulk enrolment) may run, queueing included; past it the job ends as failed (timed out).")
     search_workers: int = Field(8, gt=0, le=256, description="Threads that run time-limited searches.")
     cors_origins: tuple[str, ...] = Field((), description="Origins allowed by CORS; empty (the default) means closed.")
 

@@ -10,6 +10,9 @@ even when every key was revoked. A new key's token is printed once.
 from __future__ import annotations
 
 import json
+import os
+import sys
+from pathlib import Path
 
 __all__ = ["register", "print_first_admin_key"]
 
@@ -155,14 +158,32 @@ def _audit_list(args) -> int:
     return 0
 
 
-def print_first_admin_key(store) -> None:
-    """At a first start (no key ever created), create an admin key and print it once to stdout."""
+def print_first_admin_key(store, home=None) -> None:
+    """At a first start (no key ever created), create an admin key and hand it over once.
+
+    On a terminal the key is printed. When standard output is not a terminal
+    (a service manager or a log file captures it), the key would land in the
+    logs, so it is written to ``HOME/first-admin-key``, readable by this user
+    only, and only that path is printed.
+    """
     from .auth import bootstrap_admin_key
 
     new = bootstrap_admin_key(store)
     if new is None:
         return
-    print("biomatch: first start, no API keys existed. Created admin key "
-          f"{new.id} (agency {new.agency}). It is shown once; store it now:\n  {new.token}\n"
-          "Create keys for users with: biomatch admin keys create --agency AGENCY --roles examiner",
-          flush=True)
+    head = f"biomatch: first start, no API keys existed. Created admin key {new.id} (agency {new.agency})."
+    tail = "Create keys for users with: biomatch admin keys create --agency AGENCY --roles examiner"
+    if home is None or sys.stdout.isatty():
+        print(f"{head} It is shown once; store it now:\n  {new.token}\n{tail}", flush=True)
+        return
+    path = Path(home) / "first-admin-key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (new.token + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    print(f"{head} Standard output is not a terminal (it may be logged), so the key is in {path} "
+          f"(readable by this user only): read it once, store it, delete the file.\n{tail}", flush=True)

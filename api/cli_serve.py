@@ -40,7 +40,7 @@ def _check_store(settings) -> None:
     url = settings.resolved_database_url()
     try:
         with Store.open(url, home=settings.home) as store:
-            print_first_admin_key(store)  # a first start creates and prints an admin key once
+            print_first_admin_key(store, settings.home)  # a first start creates an admin key, handed over once
     except (StoreError, SQLAlchemyError) as exc:
         detail = getattr(exc, "orig", None) or exc
         raise UserError(f"cannot open the database: {detail}") from None

@@ -57,14 +57,38 @@ def test_audit_verify_reports_the_first_broken_entry(url, capsys):
     assert "BROKEN: the audit chain breaks at entry 3" in capsys.readouterr().out
 
 
-def test_first_serve_prints_one_admin_key_once(url, capsys, monkeypatch):
+def test_first_serve_on_a_terminal_prints_one_admin_key_once(url, capsys, monkeypatch, tmp_path):
+    import sys
+
     import uvicorn
 
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert main(["serve", "--database-url", url]) == 0
     out = capsys.readouterr().out
     token = next(word for word in out.split() if word.startswith("bm_"))
     with Store.open(url) as store:
         assert authenticate(store, token).roles == {"admin"} and len(store.list_api_keys()) == 1
+    assert not (tmp_path / "first-admin-key").exists()
     assert main(["serve", "--database-url", url]) == 0
     assert "bm_" not in capsys.readouterr().out  # shown once, never again
+
+
+def test_first_serve_with_logged_output_writes_the_key_to_a_private_file(url, capsys, monkeypatch, tmp_path):
+    import stat
+
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path))
+    assert main(["serve", "--database-url", url]) == 0  # capsys: standard output is not a terminal
+    out = capsys.readouterr().out
+    key_file = tmp_path / "first-admin-key"
+    assert "bm_" not in out and str(key_file) in out  # the secret never reaches the (logged) output
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    token = key_file.read_text().strip()
+    with Store.open(url) as store:
+        assert authenticate(store, token).roles == {"admin"}
+    assert main(["serve", "--database-url", url]) == 0
+    assert "first start" not in capsys.readouterr().out

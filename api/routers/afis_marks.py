@@ -75,8 +75,9 @@ def add_mark(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settings: Setti
 @router.get("/marks", response_model=list[MarkOut], summary="List marks")
 def list_marks(user: ExaminerUser, audit: AuditDep, store: StoreDep, agency: str | None = None,
                status: str | None = None, after_id: AfterId = 0, limit: Limit = 100) -> list[MarkOut]:
-    audit("afis.mark_list", counts={"limit": limit})
-    return [_mark_out(m) for m in store.list_marks(owner_agency=agency, status=status, after_id=after_id, limit=limit)]
+    marks = store.list_marks(owner_agency=agency, status=status, after_id=after_id, limit=limit)
+    audit("afis.mark_list", result_ids=[m.id for m in marks], counts={"limit": limit, "marks": len(marks)})
+    return [_mark_out(m) for m in marks]
 
 
 @router.patch("/marks/{mark_id}", response_model=MarkOut, summary="Change a mark's status")

@@ -158,6 +158,7 @@ class FingerIndex:
             segments, cyl_slot, n = list(self._segments), self._cyl_slot, self.slots.n
             held = self.slots.positions_held()
             slot_pos = self.slots.pos  # grows by replacement, never in place: safe to read outside the lock
+            norm = self.slots.vote_norm(self.params.size_power)
         wanted = held if positions is None else held & ({int(p) for p in positions} | {0})
         pk = probe_keys_of(probe.bits, self.params)
         ok = np.zeros(n, np.uint8)  # slots added since slot_ok was made get no votes
@@ -174,9 +175,14 @@ class FingerIndex:
                     seg.level.vote_into(v, keys, w, cyl_slot, ok, self.params, slot_pos, p)
             return v
 
-        total = sum(_pool(self.params.search_threads).map(run, parts)) if len(parts) > 1 else run(parts[0])
-        sizes = self.slots.ncyl[:n].astype(np.float32)
-        return total / np.maximum(sizes, 1.0) ** self.params.size_power
+        if len(parts) > 1:
+            total, *rest = _pool(self.params.search_threads).map(run, parts)
+            for v in rest:
+                total += v
+        else:
+            total = run(parts[0])
+        total *= norm
+        return total
 
     def search(self, probe: PreparedFingerprint, *, positions=None, matcher_params=None,
                shortlist: int | None = None, exhaustive: bool = False, top: int | None = None

@@ -107,9 +107,22 @@ class Slots:
         """``(n,)`` uint8: alive slots, at ``positions`` when given (0, unknown, always allowed)."""
         ok = self.alive[:self.n].copy()
         if positions is not None:
-            allowed = sorted(set(int(p) for p in positions) | {0})
-            ok &= np.isin(self.pos[:self.n], allowed).astype(np.uint8)
+            pos = self.pos[:self.n]
+            at = pos == 0
+            for p in set(int(p) for p in positions) - {0}:
+                at |= pos == p
+            ok &= at
         return ok
+
+    def vote_norm(self, size_power: float) -> np.ndarray:
+        """``(n,)`` float32: ``1 / max(cylinders, 1) ** size_power`` per slot, extended as slots arrive."""
+        if getattr(self, "_norm_power", None) != size_power:
+            self._norm, self._norm_n, self._norm_power = np.zeros(0, np.float32), 0, size_power
+        if self._norm_n < self.n:
+            fresh = 1.0 / np.maximum(self.ncyl[self._norm_n:self.n].astype(np.float32), 1.0) ** size_power
+            self._norm = np.concatenate([self._norm[:self._norm_n], fresh.astype(np.float32)])
+            self._norm_n = self.n
+        return self._norm[:self.n]
 
     @property
     def nbytes(self) -> int:

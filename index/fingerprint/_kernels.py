@@ -203,7 +203,7 @@ def merge_levels(ka, ua, ba, ea, kb, ub, bb, eb):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True)
 def vote_level(probe_keys, kstart, ukeys, bstart, entries, first_id, n_cyl, cyl_slot, slot_ok, slot_pos, want_pos,
-               max_bucket, weights, probe_weights, votes):  # pragma: no cover - compiled
+               max_bucket, weights, probe_weights, votes, count, best):  # pragma: no cover - compiled
     """Add to ``votes`` (per slot, float32) the votes of one level's bucket tables.
 
     ``probe_keys (m, tables, variants)``: the probe's keys per table (one
@@ -217,10 +217,12 @@ def vote_level(probe_keys, kstart, ukeys, bstart, entries, first_id, n_cyl, cyl_
     information and are skipped; slots with ``slot_ok == 0`` get nothing, nor
     (when ``want_pos >= 0``) slots whose ``slot_pos`` differs: keys moved by one
     finger position can collide by chance with keys moved by another.
+
+    ``count`` (uint8, at least ``n_cyl``) and ``best`` (int32, at least the
+    slots) are zeroed scratch arrays, left zeroed: only the entries touched
+    are reset, so one pair serves many calls without clearing megabytes.
     """
     m, tables, variants = probe_keys.shape
-    count = np.zeros(n_cyl, np.uint8)
-    best = np.zeros(slot_ok.shape[0], np.int32)
     room = min(n_cyl, tables * variants * max_bucket)  # distinct cylinders one probe cylinder can reach
     cyls = np.empty(room, np.int64)
     touched = np.empty(room, np.int64)

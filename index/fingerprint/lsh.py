@@ -10,6 +10,7 @@ one level, so votes add up over levels.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -82,6 +83,20 @@ def vote_weights(params: IndexParams) -> np.ndarray:
     return w
 
 
+_LOCAL = threading.local()
+
+
+def _scratch(n_cyl: int, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's zeroed vote scratch arrays, grown as needed (the kernel leaves them zeroed)."""
+    count = getattr(_LOCAL, "count", None)
+    if count is None or count.shape[0] < n_cyl:
+        count = _LOCAL.count = np.zeros(max(n_cyl, 1 << 16), np.uint8)
+    best = getattr(_LOCAL, "best", None)
+    if best is None or best.shape[0] < n_slots:
+        best = _LOCAL.best = np.zeros(max(n_slots, 1 << 12) + (n_slots >> 3), np.int32)
+    return count, best
+
+
 @dataclass(frozen=True, eq=False)
 class Level:
     """Bucket tables over cylinder ids ``first .. first + n - 1`` (immutable).
@@ -128,9 +143,10 @@ class Level:
         """
         if self.n:
             pos = np.zeros(1, np.int8) if slot_pos is None else slot_pos
+            count, best = _scratch(self.n, slot_ok.shape[0])
             vote_level(probe_keys, self.kstart, self.ukeys, self.bstart, self.entries, self.first, self.n,
                        cyl_slot, slot_ok, pos, int(want_pos) if slot_pos is not None else -1,
-                       params.max_bucket, vote_weights(params), probe_weights, votes)
+                       params.max_bucket, vote_weights(params), probe_weights, votes, count, best)
 
     def arrays(self) -> dict:
         return {"first_n": np.array([self.first, self.n], np.int64), "kstart": self.kstart, "ukeys": self.ukeys,

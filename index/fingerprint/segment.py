@@ -79,14 +79,19 @@ def item_of(gallery: PreparedGallery, i: int) -> PreparedFingerprint:
     c0, c1 = int(g.cyl_off[i]), int(g.cyl_off[i + 1])
     m0, m1 = int(g.min_off[i]), int(g.min_off[i + 1])
     n_cells = cell_offsets(p.radius_px, p.cells).shape[0]
-    fg = g.fg_flat[g.fg_off[i]:g.fg_off[i + 1]].reshape(tuple(int(v) for v in g.fg_shape[i]))
     codes = g.or_flat[g.or_off[i]:g.or_off[i + 1]].reshape(tuple(int(v) for v in g.or_shape[i]))
+    if int(g.fg_shape[i][0]) > 0:
+        fg = g.fg_flat[g.fg_off[i]:g.fg_off[i + 1]].reshape(tuple(int(v) for v in g.fg_shape[i]))
+    else:  # not stored: the blocks the orientation field covers
+        fg = (codes != 255).astype(np.uint8)
+    rows = m0 + g.index[c0:c1].astype(np.int64)  # the cylinders' minutiae
     orient = np.where(codes == 255, np.nan, np.radians(codes.astype(np.float64))) if codes.size \
         else np.zeros((0, 0), np.float64)
     cells = np.ascontiguousarray(g.cells[c0:c1])
     return PreparedFingerprint(
         template=None, index=g.index[c0:c1].astype(np.int64),
-        x=g.x[c0:c1].astype(np.float64), y=g.y[c0:c1].astype(np.float64), angle=g.angle[c0:c1].astype(np.float64),
+        x=g.all_x[rows].astype(np.float64), y=g.all_y[rows].astype(np.float64),
+        angle=g.all_angle[rows].astype(np.float64),
         bits=np.ascontiguousarray(g.bits[c0:c1]), valid=_valid_from_cells(cells, g.bits.shape[1], n_cells, p.layers),
         cells=cells, params=p, min_matchable_cells=int(math.ceil(p.min_matchable_cells * n_cells)),
         all_x=g.all_x[m0:m1].astype(np.float64), all_y=g.all_y[m0:m1].astype(np.float64),

@@ -137,17 +137,30 @@ def _orientation(codes, rows, cols):
 
 
 @njit(cache=True, nogil=True)
-def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, x, y, t, index, words, lut,
-           layers, prm):
-    """Local score of candidate ``c`` and its seeds (rows of the candidate's template)."""
+def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, index, min_off, all_x, all_y,
+           all_t, words, lut, layers, prm):
+    """Local score of candidate ``c`` and its seeds (rows of the candidate's template).
+
+    The cylinders' minutiae are rows ``index`` of the candidate's minutiae, so
+    their coordinates are read there (the gallery does not store them twice).
+    """
     c0, c1 = cyl_off[c], cyl_off[c + 1]
     nb = c1 - c0
     empty = np.zeros(0, np.int64)
     if bits_a.shape[0] == 0 or nb == 0:
         return 0.0, empty, empty
+    m0 = min_off[c]
+    xb = np.empty(nb, np.float64)
+    yb = np.empty(nb, np.float64)
+    tb = np.empty(nb, np.float64)
+    for k in range(nb):
+        r = m0 + index[c0 + k]
+        xb[k] = all_x[r]
+        yb[k] = all_y[r]
+        tb[k] = all_t[r]
     value, pa, pb = compare_cylinders(
         bits_a, valid_a, cells_a, xa, ya, ta, bits[c0:c1], _expand_valid(cells[c0:c1], words, lut, layers),
-        cells[c0:c1], _widen(x[c0:c1]), _widen(y[c0:c1]), _widen(t[c0:c1]), prm[P_MAX_DIR], int(prm[P_MIN_BITS]),
+        cells[c0:c1], xb, yb, tb, prm[P_MAX_DIR], int(prm[P_MIN_BITS]),
         n_pairs(bits_a.shape[0], nb, prm), int(prm[P_ITER]), prm[P_WEIGHT], prm[P_MU1], prm[P_TAU1], prm[P_MU2],
         prm[P_TAU2], prm[P_MU3], prm[P_TAU3],
     )
@@ -161,6 +174,21 @@ def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cell
 
 
 @njit(cache=True, nogil=True)
+def _foreground(c, fg_off, fg_shape, fg_flat, or_off, or_shape, or_flat):
+    """Candidate ``c``'s foreground blocks: stored, or (shape (0, 0) stored) the blocks its
+    orientation field covers, which is how ``prepare`` derives them for extracted templates."""
+    if fg_shape[c, 0] > 0:
+        return fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
+    rows, cols = or_shape[c, 0], or_shape[c, 1]
+    out = np.empty((rows, cols), np.uint8)
+    o0 = or_off[c]
+    for r in range(rows):
+        for q in range(cols):
+            out[r, q] = 1 if or_flat[o0 + r * cols + q] != 255 else 0
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, all_x, all_y, all_t,
            fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm):
     """Final score of candidate ``c`` from its local score and seeds (pairing, orientation agreement)."""
@@ -170,7 +198,7 @@ def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, a
     bx = _widen(all_x[m0:m1])
     by = _widen(all_y[m0:m1])
     bt = _widen(all_t[m0:m1])
-    fg = fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
+    fg = _foreground(c, fg_off, fg_shape, fg_flat, or_off, or_shape, or_flat)
     paired, _, _, best = pair_minutiae(all_xa, all_ya, all_ta, fga, blocka, bx, by, bt, fg, fg_block[c], sa, sb,
                                        prm[P_TOL_PX], prm[P_TOL_SLOPE], prm[P_TOL_RAD], int(prm[P_MIN_OVERLAP]))
     if best < 0:
@@ -182,25 +210,27 @@ def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, a
 
 @njit(cache=True, nogil=True)
 def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
-                  positions, cyl_off, bits, cells, x, y, t, index, min_off, all_x, all_y, all_t,
+                  positions, cyl_off, bits, cells, index, min_off, all_x, all_y, all_t,
                   fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, lut, layers, prm):
     """Scores of the probe (``*_a``) against the candidates ``positions`` of a concatenated gallery.
 
-    Candidate c owns cylinder rows ``cyl_off[c]:cyl_off[c+1]``, minutiae
-    rows ``min_off[c]:min_off[c+1]`` and foreground cells
-    ``fg_off[c]:fg_off[c+1]`` of ``fg_flat`` (shape ``fg_shape[c]``) and
-    orientation codes ``or_off[c]:or_off[c+1]`` of ``or_flat`` (``or_shape[c]``).
-    The gallery keeps coordinates as float32 (the template's precision),
-    cell validity without its layer replication and orientations as degree
-    codes; each candidate is widened back to the matcher's prepared form
-    before the per-pair kernels run, so scores equal the pairwise ones.
+    Candidate c owns cylinder rows ``cyl_off[c]:cyl_off[c+1]`` (their
+    minutiae: rows ``index`` of its minutiae), minutiae rows
+    ``min_off[c]:min_off[c+1]``, foreground cells ``fg_off[c]:fg_off[c+1]``
+    of ``fg_flat`` (shape ``fg_shape[c]``; (0, 0): the orientation field's
+    blocks) and orientation codes ``or_off[c]:or_off[c+1]`` of ``or_flat``
+    (``or_shape[c]``). The gallery keeps coordinates as float32 (the
+    template's precision), cell validity without its layer replication and
+    orientations as degree codes; each candidate is widened back to the
+    matcher's prepared form before the per-pair kernels run, so scores equal
+    the pairwise ones.
     """
     words = bits.shape[1]
     out = np.zeros(positions.shape[0], np.float64)
     for q in range(positions.shape[0]):
         c = positions[q]
-        local, sa, sb = _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, x, y, t,
-                               index, words, lut, layers, prm)
+        local, sa, sb = _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, index,
+                               min_off, all_x, all_y, all_t, words, lut, layers, prm)
         out[q] = _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, all_x, all_y, all_t,
                         fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm)
     return out
@@ -208,7 +238,7 @@ def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya,
 
 @njit(cache=True, nogil=True)
 def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
-                positions, cyl_off, bits, cells, x, y, t, index, min_off, all_x, all_y, all_t,
+                positions, cyl_off, bits, cells, index, min_off, all_x, all_y, all_t,
                 fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, lut, layers, prm, k):
     """The ``k`` best of the candidates ``positions`` (increasing), exactly as :func:`score_gallery` ranks them.
 
@@ -233,7 +263,7 @@ def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
     n_seeds = np.zeros(n, np.int64)
     for q in range(n):
         value, sa, sb = _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, positions[q], cyl_off, bits, cells,
-                               x, y, t, index, words, lut, layers, prm)
+                               index, min_off, all_x, all_y, all_t, words, lut, layers, prm)
         local[q] = value
         n_seeds[q] = sa.size
         seed_a[q, :sa.size] = sa

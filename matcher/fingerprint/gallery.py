@@ -36,32 +36,41 @@ def _orientation_codes(o: np.ndarray) -> np.ndarray:
     return codes.astype(np.uint8).ravel()
 
 
+def _stored_foreground(p: PreparedFingerprint) -> np.ndarray:
+    """``p.foreground``, or an empty (0, 0) array when it is exactly the blocks its orientation field
+    covers (templates with an orientation field: ``prepare`` derives it so), to be derived again."""
+    o = p.orientation
+    if o.size and o.shape == p.foreground.shape and np.array_equal(p.foreground != 0, ~np.isnan(o)):
+        return np.zeros((0, 0), np.uint8)
+    return np.ascontiguousarray(p.foreground, np.uint8)
+
+
 @dataclass(frozen=True, eq=False)
 class PreparedGallery:
     """Prepared candidates packed for :func:`score_many` (immutable, thread-safe).
 
     The arrays are the per-candidate arrays of :class:`PreparedFingerprint`
     concatenated, with offsets, in a compact lossless form: coordinates as
-    float32 (the template's own precision), cylinder validity as cell words
-    only (the matcher's ``valid`` replicates it over the direction layers) and
-    the orientation field as the template's degree codes. About 7 KB per
-    finger at 500 ppi; this is the in-memory form a 1:N index keeps.
+    float32 (the template's own precision) and once only (a cylinder's
+    minutia is a row of the minutiae), cylinder validity as cell words only
+    (the matcher's ``valid`` replicates it over the direction layers), the
+    orientation field as the template's degree codes, and the foreground
+    blocks only where they are not the orientation field's (imported
+    minutiae). About 4.5 KB per FVC finger; this is the in-memory form a 1:N
+    index keeps.
     """
 
     params: MatcherParams
     cyl_off: np.ndarray  # (n + 1,) int64
     bits: np.ndarray  # (K, words) uint64
     cells: np.ndarray  # (K, cell words) uint64
-    x: np.ndarray  # (K,) float32
-    y: np.ndarray
-    angle: np.ndarray
-    index: np.ndarray  # (K,) int32 template rows
+    index: np.ndarray  # (K,) int32 template rows (the cylinders' minutiae)
     min_off: np.ndarray  # (n + 1,) int64
     all_x: np.ndarray  # (M,) float32
     all_y: np.ndarray
     all_angle: np.ndarray
     fg_off: np.ndarray  # (n + 1,) int64
-    fg_shape: np.ndarray  # (n, 2) int32
+    fg_shape: np.ndarray  # (n, 2) int32; (0, 0): the blocks the orientation field covers
     fg_block: np.ndarray  # (n,) int32
     fg_flat: np.ndarray  # uint8
     or_off: np.ndarray  # (n + 1,) int64
@@ -89,6 +98,8 @@ class PreparedGallery:
         def offsets(sizes):
             return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
 
+        stored_fg = [_stored_foreground(it) for it in items]
+
         def cat(parts, dtype, shape_tail=()):
             if not parts:
                 return np.zeros((0, *shape_tail), dtype)
@@ -99,16 +110,14 @@ class PreparedGallery:
             cyl_off=offsets([len(it) for it in items]),
             bits=cat([it.bits for it in items], np.uint64, (words,)),
             cells=cat([it.cells for it in items], np.uint64, (cell_words,)),
-            x=cat([it.x for it in items], np.float32), y=cat([it.y for it in items], np.float32),
-            angle=cat([it.angle for it in items], np.float32),
             index=cat([it.index for it in items], np.int32),
             min_off=offsets([it.all_x.shape[0] for it in items]),
             all_x=cat([it.all_x for it in items], np.float32), all_y=cat([it.all_y for it in items], np.float32),
             all_angle=cat([it.all_angle for it in items], np.float32),
-            fg_off=offsets([it.foreground.size for it in items]),
-            fg_shape=np.array([it.foreground.shape for it in items], np.int32).reshape(-1, 2),
+            fg_off=offsets([fg.size for fg in stored_fg]),
+            fg_shape=np.array([fg.shape for fg in stored_fg], np.int32).reshape(-1, 2),
             fg_block=np.array([it.block_px for it in items], np.int32),
-            fg_flat=cat([it.foreground.ravel() for it in items], np.uint8),
+            fg_flat=cat([fg.ravel() for fg in stored_fg], np.uint8),
             or_off=offsets([it.orientation.size for it in items]),
             or_shape=np.array([it.orientation.shape for it in items], np.int32).reshape(-1, 2),
             or_flat=cat([_orientation_codes(it.orientation) for it in items], np.uint8),
@@ -164,7 +173,7 @@ def _call_args(probe, gallery: PreparedGallery, params: MatcherParams | None):
     prm = params_vector(params).copy()
     prm[B.P_MIN_BITS] = a.min_matchable_cells
     g = gallery
-    arrays = (g.cyl_off, g.bits, g.cells, g.x, g.y, g.angle, g.index, g.min_off, g.all_x, g.all_y, g.all_angle,
+    arrays = (g.cyl_off, g.bits, g.cells, g.index, g.min_off, g.all_x, g.all_y, g.all_angle,
               g.fg_off, g.fg_shape, g.fg_block, g.fg_flat, g.or_off, g.or_shape, g.or_flat,
               _layer_lut(params.layers), int(params.layers), prm)
     return _args(a), arrays

@@ -1,23 +1,18 @@
 """Shared fixtures: the real data folder and a few cached fingerprint templates."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 from biomatch.benchmarks.datasets import data_root
+from shared_data import require
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    root = data_root()
-    if not root.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared data not found at {root} (set BIOMATCH_DATA)")
-        pytest.skip(f"shared data not found at {root}")
-    return root
+    return require(data_root())
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,18 @@
 """``biomatch face``: enrol, verify, search, probe (csv/json/html, --cluster), delete; errors exit 2."""
 import json
-import os
 import shutil
 
 import pytest
 
 from biomatch.api.cli import main
 from biomatch.api.settings import get_settings
-from biomatch.benchmarks.datasets import data_root
+from shared_data import LFW, require
 
-LFW = data_root() / "faces" / "lfw_dev"
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    if not LFW.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared face data missing at {LFW} (set BIOMATCH_DATA)")
-        pytest.skip("shared face data missing")
+    require(LFW, "shared face data")
     monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("BIOMATCH_DATABASE_URL", raising=False)
     get_settings.cache_clear()

@@ -1,6 +1,5 @@
 """Face routes: enrol, verify, search, bulk probe job with report download, delete; keys, roles, audit; bad uploads refused."""
 import io
-import os
 import struct
 import time
 import zlib
@@ -8,18 +7,10 @@ import zlib
 import pytest
 
 from biomatch.api.testing import api  # noqa: F401  (the fixture)
-from biomatch.benchmarks.datasets import data_root
-
-LFW = data_root() / "faces" / "lfw_dev"
+from shared_data import lfw_upload
 
 
-def img(rel):
-    path = LFW / rel
-    if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared face data missing at {LFW} (set BIOMATCH_DATA)")
-        pytest.skip("shared face data missing")
-    return (path.name, path.read_bytes(), "image/jpeg")
+img = lfw_upload
 
 
 def bomb_png():

@@ -1,6 +1,5 @@
 """Time limits: a synchronous search past search_timeout_s answers 503 problem+json and changes nothing;
 a face probe job past job_timeout_s ends as failed (timed out)."""
-import os
 import time
 
 import pytest
@@ -9,9 +8,9 @@ from biomatch.api.settings import Settings
 from biomatch.api.testing import open_api
 from biomatch.benchmarks.datasets import data_root
 from biomatch.extractors.dna import read_genotype_table
+from shared_data import lfw
 
 SET = "fvc2002_db1_b"
-LFW = data_root() / "faces" / "lfw_dev"
 
 
 @pytest.fixture
@@ -54,11 +53,7 @@ def test_searches_past_the_limit_answer_503_and_change_nothing(slow, fvc_dir):
 
 
 def test_face_probe_job_past_its_limit_ends_failed(slow):
-    path = LFW / "Abdullah_Gul" / "Abdullah_Gul_0001.jpg"
-    if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared face data missing at {LFW}")
-        pytest.skip("shared face data missing")
+    path = lfw("Abdullah_Gul/Abdullah_Gul_0001.jpg")
     operator = slow.auth("operator")
     r = slow.client.post("/faces/probe", files=[("images", (path.name, path.read_bytes(), "image/jpeg"))],
                          headers=operator)

@@ -1,6 +1,5 @@
 """Sharing policy: other agencies' candidates are redacted until the owner releases them (AFIS, DNA, faces);
 releases and the restricted flag are owner-only and audited; agency 403s are audited."""
-import os
 
 import pytest
 
@@ -8,22 +7,16 @@ from biomatch.api.testing import api  # noqa: F401  (the fixture)
 from biomatch.benchmarks.datasets import data_root
 from biomatch.extractors.dna import read_genotype_table
 from biomatch.extractors.fingerprint.formats import write_template
+from shared_data import lfw_upload
 
 SET = "fvc2002_db1_b"
-LFW = data_root() / "faces" / "lfw_dev"
 
 
 def _tif(fvc_dir, key):
     return ("f.tif", (fvc_dir / SET / f"{key}.tif").read_bytes(), "image/tiff")
 
 
-def _jpg(rel):
-    path = LFW / rel
-    if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"shared face data missing at {LFW} (set BIOMATCH_DATA)")
-        pytest.skip("shared face data missing")
-    return (path.name, path.read_bytes(), "image/jpeg")
+_jpg = lfw_upload
 
 
 @pytest.fixture(scope="module")

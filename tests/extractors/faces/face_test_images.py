@@ -5,11 +5,8 @@ import struct
 import zlib
 
 import numpy as np
-import pytest
 
-from biomatch.benchmarks.datasets import data_root
-
-LFW = data_root() / "faces" / "lfw_dev"
+from shared_data import LFW, lfw  # noqa: F401  (re-exported for the face extractor tests)
 #: Two images of one person, one of another (each with a single face in frame).
 SAME_A = "Aaron_Sorkin/Aaron_Sorkin_0001.jpg"
 SAME_B = "Aaron_Sorkin/Aaron_Sorkin_0002.jpg"
@@ -17,11 +14,6 @@ OTHER = "Aaron_Pena/Aaron_Pena_0001.jpg"
 THIRD = "Abbas_Kiarostami/Abbas_Kiarostami_0001.jpg"
 
 
-def lfw(rel: str):
-    path = LFW / rel
-    if not path.is_file():
-        pytest.skip(f"shared face data missing: {path}")
-    return path
 
 
 def png_header_only(width: int, height: int) -> bytes:

@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
 
-from biomatch.benchmarks.datasets import data_root
 from biomatch.extractors.faces import extract_faces
 from biomatch.index.faces import FaceGallery
 from biomatch.index.store import Store
+from shared_data import LFW, require
 
-LFW = data_root() / "faces" / "lfw_dev"
 PEOPLE = ["Aaron_Sorkin", "Abdullah_Gul", "Aaron_Pena", "Abbas_Kiarostami"]
 
 
@@ -14,9 +13,7 @@ PEOPLE = ["Aaron_Sorkin", "Abdullah_Gul", "Aaron_Pena", "Abbas_Kiarostami"]
 def faces():
     out = {}
     for name in PEOPLE:
-        imgs = sorted((LFW / name).glob("*.jpg"))
-        if not imgs:
-            pytest.skip("shared face data missing")
+        imgs = sorted(require(LFW / name, "shared face data").glob("*.jpg"))
         out[name] = [extract_faces(p).accepted[0] for p in imgs[:2]]
     return out
 

@@ -5,9 +5,8 @@ from biomatch.extractors.faces import extract_faces
 from biomatch.matcher.faces import FmrCalibration, fit_fmr_table, fmr_for_fpir, load_calibration, prepare, score
 from biomatch.matcher.faces.thresholds import search_threshold, verify_threshold
 
-from biomatch.benchmarks.datasets import data_root
+from shared_data import lfw
 
-LFW = data_root() / "faces" / "lfw_dev"
 PAIRS_SAME = [("Aaron_Sorkin/Aaron_Sorkin_0001.jpg", "Aaron_Sorkin/Aaron_Sorkin_0002.jpg"),
               ("Abdullah_Gul/Abdullah_Gul_0001.jpg", "Abdullah_Gul/Abdullah_Gul_0002.jpg")]
 PAIRS_DIFF = [("Aaron_Sorkin/Aaron_Sorkin_0001.jpg", "Aaron_Pena/Aaron_Pena_0001.jpg"),
@@ -15,10 +14,7 @@ PAIRS_DIFF = [("Aaron_Sorkin/Aaron_Sorkin_0001.jpg", "Aaron_Pena/Aaron_Pena_0001
 
 
 def _template(rel):
-    path = LFW / rel
-    if not path.is_file():
-        pytest.skip(f"shared face data missing: {path}")
-    return extract_faces(path).accepted[0]
+    return extract_faces(lfw(rel)).accepted[0]
 
 
 def test_same_person_above_default_threshold_different_below():

@@ -15,7 +15,7 @@ another agency's key is 403, audited) answers the status, the counts and
 the per-item results. The status is kept in the store's ``jobs`` table too:
 a job a stopped service left queued or running reads ``failed``
 ("interrupted") after a restart. Per-item results live in this process only
-(the last :data:`KEEP_FINISHED_JOBS` finished jobs); a job known only from
+(the last :data:`..jobs.KEEP_FINISHED_JOBS` finished jobs); a job known only from
 the store answers its status and counts without them. The job's deadline is
 ``Settings.job_timeout_s`` from acceptance, checked before each item; past
 it the job ends ``failed`` and the items not reached stay ``pending``.
@@ -35,24 +35,20 @@ from pydantic import BaseModel
 
 from ..audit import AuditDep, route_of
 from ..auth import EnrollerUser, User, acting_agency, check_owner, require_roles
-from ..deps import SettingsDep, StoreDep, app_resource
+from ..deps import SettingsDep, StoreDep
+from ..jobs import job_registry, register_job
 from ..limits import Deadline, JobTimeout
 from .afis import AfisDep, CandidateOut, candidates_out
 
 router = APIRouter(prefix="/afis", tags=["afis"])
-KEEP_FINISHED_JOBS = 100  # finished enrolment jobs (with their per-item results) kept in memory
 _KIND = "afis.enrol"
 INTERRUPTED = "interrupted: the service stopped before the job finished; items not reported were not checked"
 JobReader = Annotated[User, Depends(require_roles("enroller", "examiner"))]
 
 
 def get_jobs(request: Request, store: StoreDep) -> dict:
-    """This process's enrolment jobs; on first use, jobs a previous process left unfinished are marked failed."""
-    def start() -> dict:
-        store.fail_unfinished_jobs(_KIND, INTERRUPTED)
-        return {}
-
-    return app_resource(request, "afis_jobs", start)
+    """This process's enrolment jobs (see :func:`..jobs.job_registry`)."""
+    return job_registry(request, store, _KIND, INTERRUPTED)
 
 
 JobsDep = Annotated[dict, Depends(get_jobs)]
@@ -228,11 +224,7 @@ def start_enrol_job(user: EnrollerUser, audit: AuditDep, request: Request, backg
     items = [ItemOut(index=i, name=name[:300], reference=ref, status="pending")
              for i, ((name, _), ref) in enumerate(zip(files, refs))]
     job = _Job(user, route_of(request), items, Deadline(settings.job_timeout_s), store)
-    finished = [k for k, j in jobs.items() if j.status in ("done", "failed")]
-    for k in finished[: max(0, len(finished) - KEEP_FINISHED_JOBS + 1)]:  # oldest first (dicts keep order)
-        del jobs[k]
-    store.add_job(job.id, _KIND, user.agency, len(items))
-    jobs[job.id] = job
+    register_job(jobs, store, job, _KIND, user.agency, len(items))
     background.add_task(_run_job, job, [data for _, data in files], afis, restricted)
     audit("afis.enrol_job", subject_ids=[job.id, *(sha256_hex(d) for _, d in files)], counts={"items": len(files)})
     return job.out()

@@ -7,7 +7,7 @@ queueing included) checked before it starts and between batches; past it
 the job ends as ``failed`` with a "timed out" error.
 
 The job's status is kept in the store as well as in memory (its results
-only in memory, the last :data:`KEEP_FINISHED_JOBS` finished jobs). When the
+only in memory, the last :data:`..jobs.KEEP_FINISHED_JOBS` finished jobs). When the
 service starts using jobs, every job the store still lists as queued or
 running is marked failed ("interrupted"), since the process that ran it is
 gone; a status request for it then answers ``failed``, not 404. This assumes
@@ -25,23 +25,19 @@ from pydantic import BaseModel
 
 from ..audit import AuditDep
 from ..auth import OperatorUser
-from ..deps import SettingsDep, StoreDep, app_resource
+from ..deps import SettingsDep, StoreDep
+from ..jobs import job_registry, register_job
 from ..limits import Deadline, JobTimeout
 from .faces import GalleryDep, _read, _threshold
 
 router = APIRouter(prefix="/faces", tags=["faces"])
-KEEP_FINISHED_JOBS = 100  # finished probe jobs (with their results) kept in memory for download
 _KIND = "face.probe"
 INTERRUPTED = "interrupted: the service stopped before the job finished; start it again"
 
 
 def get_jobs(request: Request, store: StoreDep) -> dict:
-    """This process's jobs; on first use, the jobs a previous process left unfinished are marked failed."""
-    def start() -> dict:
-        store.fail_unfinished_jobs(_KIND, INTERRUPTED)
-        return {}
-
-    return app_resource(request, "face_jobs", start)
+    """This process's probe jobs (see :func:`..jobs.job_registry`)."""
+    return job_registry(request, store, _KIND, INTERRUPTED)
 
 
 JobsDep = Annotated[dict, Depends(get_jobs)]
@@ -118,11 +114,7 @@ def probe(user: OperatorUser, audit: AuditDep, background: BackgroundTasks, gall
     folder = Path(tempfile.mkdtemp(prefix="face-probe-"))
     for i, (data, name) in enumerate(blobs):
         (folder / f"{i:06d}-{Path(name).name or 'image'}").write_bytes(data)
-    finished = [k for k, j in jobs.items() if j.status in ("done", "failed")]
-    for k in finished[: max(0, len(finished) - KEEP_FINISHED_JOBS + 1)]:  # oldest first (dicts keep order)
-        del jobs[k]
-    store.add_job(job.id, _KIND, user.agency, len(blobs))
-    jobs[job.id] = job
+    register_job(jobs, store, job, _KIND, user.agency, len(blobs))
     cluster_t = load_calibration(gallery.model_id).threshold_at_fmr(DEFAULT_CLUSTER_FMR) if cluster else None
     background.add_task(_run_job, job, folder, gallery, min(top, settings.max_candidates), t, cluster_t,
                         user.agency)

@@ -24,7 +24,7 @@ import numpy as np
 
 from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
-__all__ = ["distractor", "distractors", "template_mark"]
+__all__ = ["distractor", "distractors"]
 
 
 def _wave_field(rng: np.random.Generator, amp: float, periods: tuple[float, float], x, y):
@@ -65,19 +65,3 @@ def distractors(sources: Sequence[FingerprintTemplate], n: int, seed: int) -> It
     rng = np.random.default_rng(seed)
     for j in range(n):
         yield distractor(sources[j % len(sources)], rng)
-
-
-def template_mark(t: FingerprintTemplate, rng: np.random.Generator) -> FingerprintTemplate:
-    """A simulated mark: the minutiae of a random window of 25-40% of the print area, rotated at random."""
-    frac = rng.uniform(0.25, 0.40)
-    w, h = t.width * math.sqrt(frac), t.height * math.sqrt(frac)
-    cx = rng.uniform(min(np.median(t.x), t.width - w / 2) - 30, np.median(t.x) + 30)
-    cy = rng.uniform(min(np.median(t.y), t.height - h / 2) - 30, np.median(t.y) + 30)
-    m = t.select((np.abs(t.x - cx) <= w / 2) & (np.abs(t.y - cy) <= h / 2))
-    a = rng.uniform(0, 2 * math.pi)
-    c, s = math.cos(a), math.sin(a)
-    size = int(max(w, h) * 1.5) + 2
-    x0, y0 = m.x - cx, m.y - cy
-    return FingerprintTemplate(x=c * x0 - s * y0 + size / 2, y=s * x0 + c * y0 + size / 2,
-                               angle=np.mod(m.angle + a, 2 * math.pi), kind=m.kind, quality=m.quality,
-                               width=size, height=size, dpi=500)

@@ -38,7 +38,8 @@ from biomatch.index.fingerprint.tenprint import search_records
 from biomatch.matcher.fingerprint import prepare
 from biomatch.matcher.fingerprint.params import ANY_ROTATION_PARAMS
 
-from .afis_gallery import distractors, template_mark
+from .afis_gallery import distractors
+from .calibrate_marks import simulated_mark
 
 __all__ = ["run_scale", "PENETRATIONS"]
 
@@ -99,7 +100,7 @@ def run_scale(temps, fingers, n, n_probes, rng, progress, n_exhaustive=10, n_exh
     probes = [(prepare(temps[k]), mates[k[:2]], 1 + mates[k[:2]] % 10) for k in keys]
     marks = []
     for k in keys:
-        m = template_mark(temps[k], rng)
+        m = simulated_mark(temps[k], rng)
         if len(m) >= 6:
             marks.append((prepare(m), mates[k[:2]]))
     lat_p, lat_m, ranks_p, ranks_m, top1_p, top1_m = [], [], [], [], [], []

@@ -147,11 +147,13 @@ class FingerIndex:
         n = len(self) if eligible is None else int(eligible)
         return min(n, max(self.params.min_shortlist, math.ceil(self.params.penetration * n)))
 
-    def votes(self, probe: PreparedFingerprint, slot_ok: np.ndarray, positions=None) -> np.ndarray:
+    def votes(self, probe: PreparedFingerprint, slot_ok: np.ndarray, positions=None, *,
+              multi_probe: bool | None = None) -> np.ndarray:
         """Stage-1 candidate scores per slot (``slot_ok == 0`` slots score 0); see :mod:`.lsh`.
 
         ``positions``: the finger positions ``slot_ok`` allows (default: every one held);
         keys are looked up once per position (see :func:`.lsh.with_position`).
+        ``multi_probe``: look up the multi-probe key variants too (default ``params.multi_probe``).
         """
         with self._lock:
             self._flush()
@@ -160,7 +162,10 @@ class FingerIndex:
             slot_pos = self.slots.pos  # grows by replacement, never in place: safe to read outside the lock
             norm = self.slots.vote_norm(self.params.size_power)
         wanted = held if positions is None else held & ({int(p) for p in positions} | {0})
-        pk = probe_keys_of(probe.bits, self.params)
+        key_params = self.params
+        if multi_probe is not None and bool(multi_probe) != key_params.multi_probe:
+            key_params = replace(key_params, multi_probe=bool(multi_probe))
+        pk = probe_keys_of(probe.bits, key_params)
         ok = np.zeros(n, np.uint8)  # slots added since slot_ok was made get no votes
         ok[:min(n, len(slot_ok))] = slot_ok[:n]
         parts = np.array_split(np.arange(len(pk)), max(1, min(self.params.search_threads, len(pk))))
@@ -213,9 +218,10 @@ class FingerIndex:
         return self.rescore(probe, slots, matcher_params=matcher_params, top=top), eligible
 
     def shortlist(self, probe: PreparedFingerprint, *, positions=None, shortlist: int | None = None,
-                  exhaustive: bool = False, with_votes: bool = False):
+                  exhaustive: bool = False, with_votes: bool = False, multi_probe: bool | None = None):
         """Stage 1: the slots to re-score (ascending) and the number of eligible entries
-        (and, ``with_votes``, their votes: all ones when every eligible entry is kept)."""
+        (and, ``with_votes``, their votes: all ones when every eligible entry is kept).
+        ``multi_probe`` as in :meth:`votes`."""
         with self._lock:
             self._flush()
             ok = self.slots.eligible(positions)
@@ -224,7 +230,7 @@ class FingerIndex:
         if k >= eligible:
             slots = np.nonzero(ok)[0].astype(np.int64)
             return (slots, eligible, np.ones(len(slots), np.float32)) if with_votes else (slots, eligible)
-        v = self.votes(probe, ok, positions)[:len(ok)]
+        v = self.votes(probe, ok, positions, multi_probe=multi_probe)[:len(ok)]
         v[ok == 0] = -1.0
         slots = np.sort(np.argpartition(-v, k - 1)[:k]).astype(np.int64)
         return (slots, eligible, v[slots]) if with_votes else (slots, eligible)

@@ -34,6 +34,11 @@ class IndexParams:
     penetration: float = 0.01  # share of the gallery re-scored beyond min_shortlist
     # TP->TP: records whose fingers are re-scored, as a share of the fingers eligible per probe finger
     record_penetration: float = 0.002
+    # TP->TP probes with at least this many fingers look up their keys only (no multi-probe variants): fusing
+    # the fingers makes up for the mates one finger's votes miss, and the vote takes half the time (200k warped
+    # gallery, 21 tenprints of FVC mates: fused mate rank 0 for every 10-finger probe either way, 74 vs 125-140 ms;
+    # with 2 fingers single-probe lost ranks, hence the floor; see docs/afis.md)
+    record_single_probe_fingers: int = 4
     # segments (see segment.py): pending fingers are packed every flush_fingers adds (and at every search);
     # adjacent segments merge while the older is at most merge_ratio times the newer, up to max_segment fingers
     flush_fingers: int = 2048
@@ -49,6 +54,8 @@ class IndexParams:
             raise ValueError("per_key must be in 1..3 and key_bits in 10..24")
         if self.flush_fingers < 1 or self.merge_ratio < 1 or self.max_segment < 1 or self.search_threads < 1:
             raise ValueError("flush_fingers, merge_ratio, max_segment and search_threads must be positive")
+        if self.record_single_probe_fingers < 1:
+            raise ValueError(f"record_single_probe_fingers must be >= 1, got {self.record_single_probe_fingers}")
 
 
 DEFAULT_INDEX_PARAMS = IndexParams()

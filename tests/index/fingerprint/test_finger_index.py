@@ -103,3 +103,37 @@ def test_tenprint_votes_fused_per_record(prints):
         assert comparisons == 10 and len(found) <= 2
         best = max(found, key=lambda o: sum(h.score for h in found[o].values()))
         assert best == 100 + r and set(found[best]) == {1, 2}
+
+
+def test_single_probe_votes_equal_an_index_without_multi_probe(prints):
+    """``multi_probe=False`` looks up the keys alone, as an index built without multi-probe does."""
+    multi, single = FingerIndex(), FingerIndex(IndexParams(multi_probe=False))
+    _fill(multi, prints)
+    _fill(single, prints)
+    ok = multi.slots.eligible([2])
+    one = multi.votes(prints[3], ok, [2], multi_probe=False)
+    np.testing.assert_allclose(one, single.votes(prints[3], ok, [2]), rtol=1e-6)
+    assert (multi.votes(prints[3], ok, [2]) >= one).all() and not np.allclose(multi.votes(prints[3], ok, [2]), one)
+
+
+def test_many_finger_tenprints_use_single_probe_votes(prints, fvc_template, monkeypatch):
+    """A tenprint of ``record_single_probe_fingers`` fingers or more votes without multi-probe, and still finds its mate."""
+    from biomatch.index.fingerprint import tenprint
+
+    more = [prepare(fvc_template("fvc2002_db3_b", f"{f}_{i}")) for f in range(101, 111) for i in (1, 2)]
+    fingers = prints + more  # 20 fingers, 2 impressions each
+    index = FingerIndex(IndexParams(min_shortlist=4, penetration=0.0))
+    for r in range(5):  # record r: fingers 4r .. 4r+3 at positions 1..4
+        for p in range(4):
+            index.add(4 * r + p, 100 + r, p + 1, fingers[2 * (4 * r + p)])
+    seen = []
+    original = index.shortlist
+    monkeypatch.setattr(index, "shortlist", lambda *a, **k: seen.append(k.get("multi_probe")) or original(*a, **k))
+    for r in (1, 4):
+        probe = {p + 1: fingers[2 * (4 * r + p) + 1] for p in range(4)}
+        found, _ = tenprint.search_records(index, probe, records=2)
+        assert max(found, key=lambda o: sum(h.score for h in found[o].values())) == 100 + r
+    assert seen == [False] * 8
+    seen.clear()
+    tenprint.search_records(index, {1: fingers[1], 2: fingers[3]}, records=2)  # two fingers: multi-probe
+    assert seen == [None, None]

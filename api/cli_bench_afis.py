@@ -8,7 +8,7 @@ def register_bench(cmds) -> None:
     p = cmds.add_parser("afis", help="AFIS 1:N: rank-1/20, FNIR at FPIR 1%%, marks, scale latency and memory")
     p.add_argument("--data", help="folder of FVC set folders (default $BIOMATCH_DATA/fingerprints)")
     p.add_argument("--scale", type=int, default=10_000, help="fingers in the scale gallery (0: skip)")
-    p.add_argument("--scale-probes", type=int, default=30, help="print and mark probes of the scale run (at most 30)")
+    p.add_argument("--scale-probes", type=int, default=30, help="print and mark probes of the scale run: impression 2 of the 30 mate fingers, then impressions 3, 4, ... (at most 210)")
     p.add_argument("--scale-exhaustive", type=int, default=10,
                    help="print probes also searched exhaustively (hit-rate reference)")
     p.add_argument("--scale-exhaustive-marks", type=int, default=None,

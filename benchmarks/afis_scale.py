@@ -96,7 +96,9 @@ def run_scale(temps, fingers, n, n_probes, rng, progress, n_exhaustive=10, n_exh
     gc.collect()
     rss1 = _rss_bytes()
     progress(f"scale gallery of {n} fingers: enrol {timing['enrol_s']:.0f} s, RSS +{(rss1 - rss0) / 2**20:.0f} MiB")
-    keys = [(s, f, 2) for (s, f) in mates if (s, f, 2) in temps][:n_probes]
+    # impression 2 of every mate first, then impression 3, ...: the default 30 probes are the impression-2
+    # prints, and more probes (up to 7 per mate finger) measure the hit rates more finely
+    keys = [(s, f, i) for i in range(2, 100) for (s, f) in mates if (s, f, i) in temps][:n_probes]
     probes = [(prepare(temps[k]), mates[k[:2]], 1 + mates[k[:2]] % 10) for k in keys]
     marks = []
     for k in keys:

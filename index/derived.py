@@ -20,12 +20,16 @@ import logging
 import os
 import struct
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
 
-__all__ = ["save_derived", "load_derived", "write_atomic", "MAGIC"]
+__all__ = ["save_derived", "save_derived_stream", "load_derived", "open_derived", "write_atomic", "atomic_file",
+           "MAGIC"]
 
 MAGIC = b"BMDERIV1"
 _HEADER = struct.Struct("<8sQQ32s")
+_CHUNK = 1 << 24  # bytes read at a time when checking a payload
 _log = logging.getLogger(__name__)
 
 
@@ -45,8 +49,7 @@ def save_derived(path: str | os.PathLike, generation: int, payload_bytes: bytes)
     payload_bytes : bytes-like
         The serialised index.
     """
-    if isinstance(generation, bool) or not isinstance(generation, int) or not 0 <= generation < 2**64:
-        raise ValueError(f"generation must be a non-negative integer, got {generation!r}")
+    _check_generation(generation)
     if not isinstance(payload_bytes, (bytes, bytearray, memoryview)):
         raise ValueError(f"payload_bytes must be bytes, got {type(payload_bytes).__name__}")
     payload = memoryview(payload_bytes).cast("B")
@@ -54,21 +57,39 @@ def save_derived(path: str | os.PathLike, generation: int, payload_bytes: bytes)
     write_atomic(path, header, payload)
 
 
-def write_atomic(path: str | os.PathLike, *parts: bytes) -> None:
-    """Write the concatenation of ``parts`` to ``path`` atomically and durably.
+def save_derived_stream(path: str | os.PathLike, generation: int, write_payload: Callable[[BinaryIO], object]) -> None:
+    """:func:`save_derived` for a payload too large to hold twice in memory.
 
-    The bytes go to a temporary file in the same folder, which is flushed
-    and fsynced and renamed over ``path`` (``os.replace``); the folder is
-    fsynced too. A crash leaves either the old file or the new one, never a
-    mix. The folder is created if missing.
+    ``write_payload(f)`` writes the payload to ``f``, the (seekable) temporary
+    file, from its current position; the checksum is then computed by reading
+    the file back in chunks and the header written in front. A 1M-finger
+    index (7.5 GB) is saved without a second copy in memory.
+    """
+    _check_generation(generation)
+    with atomic_file(path) as f:
+        f.write(bytes(_HEADER.size))
+        write_payload(f)
+        length = f.seek(0, os.SEEK_END) - _HEADER.size
+        digest = _payload_sha256(f, length)
+        f.seek(0)
+        f.write(_HEADER.pack(MAGIC, generation, length, digest))
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A temporary file (``w+b``) in ``path``'s folder that becomes ``path`` when the block ends.
+
+    On success the file is flushed, fsynced and renamed over ``path``
+    (``os.replace``), and the folder is fsynced. On an exception the
+    temporary file is removed and ``path`` is left as it was. The folder is
+    created if missing.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            for part in parts:
-                f.write(part)
+        with os.fdopen(fd, "w+b") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -76,6 +97,16 @@ def write_atomic(path: str | os.PathLike, *parts: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def write_atomic(path: str | os.PathLike, *parts: bytes) -> None:
+    """Write the concatenation of ``parts`` to ``path`` atomically and durably (see :func:`atomic_file`).
+
+    A crash leaves either the old file or the new one, never a mix.
+    """
+    with atomic_file(path) as f:
+        for part in parts:
+            f.write(part)
 
 
 def load_derived(path: str | os.PathLike, expected_generation: int) -> bytes | None:
@@ -94,26 +125,70 @@ def load_derived(path: str | os.PathLike, expected_generation: int) -> bytes | N
         its checksum, or was built from another generation. The reason is
         logged at INFO (missing) or WARNING level.
     """
+    with open_derived(path, expected_generation) as f:
+        return None if f is None else f.read()
+
+
+@contextmanager
+def open_derived(path: str | os.PathLike, expected_generation: int) -> Iterator[BinaryIO | None]:
+    """The derived file at ``path``, positioned at its payload, or None when it must be rebuilt.
+
+    As :func:`load_derived`, but the payload is not read into memory: the
+    checksum is verified by reading it in chunks, and the caller reads the
+    payload from the yielded file (``np.load`` of an ``.npz`` works on it).
+    """
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            head = f.read(_HEADER.size)
-            payload = f.read()
+        f = open(path, "rb")
     except FileNotFoundError:
         _log.info("derived file %s is missing; rebuild", path)
-        return None
+        yield None
+        return
+    with f:
+        why = _unusable(f, expected_generation)
+        if why:
+            _reject(path, why)
+            yield None
+            return
+        f.seek(_HEADER.size)
+        yield f
+
+
+def _unusable(f: BinaryIO, expected_generation: int) -> str | None:
+    """Why the open derived file ``f`` cannot be used (None if it can)."""
+    head = f.read(_HEADER.size)
     if len(head) < _HEADER.size:
-        return _reject(path, "truncated header")
+        return "truncated header"
     magic, generation, length, digest = _HEADER.unpack(head)
     if magic != MAGIC:
-        return _reject(path, "not a biomatch derived file")
-    if len(payload) != length:
-        return _reject(path, f"payload is {len(payload)} bytes, header says {length}")
-    if hashlib.sha256(payload).digest() != digest:
-        return _reject(path, "checksum mismatch (corrupt)")
-    if generation != expected_generation:
-        return _reject(path, f"stale: built from generation {generation}, store is at {expected_generation}")
-    return payload
+        return "not a biomatch derived file"
+    size = f.seek(0, os.SEEK_END) - _HEADER.size
+    if size != length:
+        return f"payload is {size} bytes, header says {length}"
+    if generation != expected_generation:  # before the checksum: a stale file is not read through
+        return f"stale: built from generation {generation}, store is at {expected_generation}"
+    if _payload_sha256(f, length) != digest:
+        return "checksum mismatch (corrupt)"
+    return None
+
+
+def _payload_sha256(f: BinaryIO, length: int) -> bytes:
+    """SHA-256 of the ``length`` payload bytes after the header, read in chunks."""
+    h = hashlib.sha256()
+    f.seek(_HEADER.size)
+    left = length
+    while left:
+        chunk = f.read(min(_CHUNK, left))
+        if not chunk:
+            raise OSError("derived file shrank while being read")
+        h.update(chunk)
+        left -= len(chunk)
+    return h.digest()
+
+
+def _check_generation(generation) -> None:
+    if isinstance(generation, bool) or not isinstance(generation, int) or not 0 <= generation < 2**64:
+        raise ValueError(f"generation must be a non-negative integer, got {generation!r}")
 
 
 def _reject(path: Path, why: str) -> None:

@@ -5,7 +5,9 @@ slot of every cylinder, and per segment the arrays of its packed gallery
 (:class:`~biomatch.matcher.fingerprint.PreparedGallery`, fields discovered
 from the dataclass) and of its bucket level, so loading neither prepares nor
 hashes anything. It is written atomically with
-:func:`biomatch.index.derived.save_derived` under the store generation.
+:func:`biomatch.index.derived.save_derived_stream` under the store generation,
+straight to the file (a 1M-finger index is 7.5 GB: no second copy is built
+in memory), and read back array by array from the checked file.
 :func:`load_index` returns None when the file is missing, corrupt, stale, or
 of another index or matcher version, or when the gallery's fields differ
 from the running matcher's: the caller then rebuilds from the store.
@@ -13,7 +15,6 @@ from the running matcher's: the caller then rebuilds from the store.
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 import os
 
@@ -22,7 +23,7 @@ import numpy as np
 from biomatch.matcher.fingerprint import MATCHER_VERSION, PreparedGallery
 from biomatch.matcher.fingerprint.params import DEFAULT_MATCHER_PARAMS
 
-from ..derived import load_derived, save_derived
+from ..derived import open_derived, save_derived_stream
 from .gallery import FingerIndex
 from .lsh import Level
 from .params import INDEX_VERSION
@@ -54,18 +55,19 @@ def save_index(index: FingerIndex, path: str | os.PathLike, generation: int) -> 
             out[f"g{i}_{name}"] = getattr(seg.gallery, name)
         for name, a in seg.level.arrays().items():
             out[f"l{i}_{name}"] = a
-    buf = io.BytesIO()
-    np.savez(buf, **out)
-    save_derived(path, int(generation), buf.getbuffer())
+    save_derived_stream(path, int(generation), lambda f: np.savez(f, **out))  # no second copy in memory
 
 
 def load_index(path: str | os.PathLike, generation: int) -> FingerIndex | None:
     """The index saved at ``path`` if it is current for ``generation``, else None."""
-    payload = load_derived(path, int(generation))
-    if payload is None:
-        return None
+    with open_derived(path, int(generation)) as f:
+        return None if f is None else _read(f, path)
+
+
+def _read(f, path) -> FingerIndex | None:
+    """The index in the open ``.npz`` payload ``f``, or None (logged) when it is not usable."""
     try:
-        z = np.load(io.BytesIO(payload), allow_pickle=False)
+        z = np.load(f, allow_pickle=False)
         if list(z["version"]) != [INDEX_VERSION, MATCHER_VERSION]:
             log.info("fingerprint index %s is of another version; rebuild", path)
             return None

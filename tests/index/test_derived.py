@@ -69,3 +69,37 @@ def test_write_atomic_joins_parts(tmp_path):
     assert path.read_bytes() == b"head-body"
     write_atomic(path, b"x")
     assert path.read_bytes() == b"x" and sorted(os.listdir(path.parent)) == ["raw.bin"]
+
+
+def test_streamed_payload_round_trip_checks_and_atomicity(tmp_path, monkeypatch):
+    """A payload written straight to the file (``save_derived_stream``) reads back, corrupt and stale are refused."""
+    import numpy as np
+
+    from biomatch.index import derived
+
+    monkeypatch.setattr(derived, "_CHUNK", 7)  # the checksum is read in many chunks
+    path = tmp_path / "big.idx"
+    derived.save_derived_stream(path, 5, lambda f: np.savez(f, a=np.arange(1000), b=np.eye(3)))
+    with derived.open_derived(path, 5) as f:
+        z = np.load(f, allow_pickle=False)
+        assert z["a"].sum() == 499500 and z["b"].trace() == 3
+    assert load_derived(path, 5)[:2] == b"PK"  # the same file through the bytes API
+    with derived.open_derived(path, 6) as f:
+        assert f is None  # stale
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x01
+    path.write_bytes(bytes(data))
+    with derived.open_derived(path, 5) as f:
+        assert f is None  # corrupt
+
+    derived.save_derived_stream(path, 5, lambda f: f.write(b"old"))
+
+    def half_written(f):
+        f.write(b"partial")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        derived.save_derived_stream(path, 6, half_written)
+    assert load_derived(path, 5) == b"old" and sorted(os.listdir(tmp_path)) == ["big.idx"]
+    with pytest.raises(ValueError):
+        derived.save_derived_stream(path, -1, lambda f: None)

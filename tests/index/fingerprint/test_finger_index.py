@@ -137,3 +137,31 @@ def test_many_finger_tenprints_use_single_probe_votes(prints, fvc_template, monk
     seen.clear()
     tenprint.search_records(index, {1: fingers[1], 2: fingers[3]}, records=2)  # two fingers: multi-probe
     assert seen == [None, None]
+
+
+def test_save_and_load_hold_no_second_copy_of_the_index(prints, tmp_path, monkeypatch):
+    """The index file is written and read array by array: a 1M-finger index (7.5 GB) must not be held twice."""
+    import tracemalloc
+
+    from biomatch.index import derived
+
+    monkeypatch.setattr(derived, "_CHUNK", 4096)  # checksum reads, as for a payload far larger than one chunk
+    index = FingerIndex(IndexParams(flush_fingers=4, max_segment=4))  # five segments: no one array dominates
+    _fill(index, prints)
+    index.flush()
+    path = tmp_path / "i.idx"
+    tracemalloc.start()
+    try:
+        save_index(index, path, 1)
+        _, saved_peak = tracemalloc.get_traced_memory()
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        loaded = load_index(path, 1)
+        after, loaded_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert loaded is not None and loaded.row_ids() == index.row_ids()
+    size = path.stat().st_size
+    assert saved_peak < 0.5 * size, (saved_peak, size)  # an in-memory payload would be >= size
+    # reading: the arrays themselves, plus little; the payload read whole first would add >= size
+    assert loaded_peak - after < 0.5 * size, (loaded_peak - after, size)

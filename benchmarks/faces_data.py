@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,8 +42,10 @@ class FaceSet:
 
 
 def cache_dir() -> Path:
-    """``$BIOMATCH_CACHE`` or ``<tmp>/biomatch-cache``."""
-    path = Path(os.environ.get("BIOMATCH_CACHE") or Path(tempfile.gettempdir()) / "biomatch-cache") / "faces"
+    """``$BIOMATCH_CACHE/faces`` (default ``<tmp>/biomatch-cache/faces``)."""
+    from biomatch.extractors.faces.graph_cache import cache_root
+
+    path = cache_root() / "faces"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

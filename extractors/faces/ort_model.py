@@ -4,8 +4,9 @@ ONNX Runtime runs these small CNNs faster than OpenCV's DNN on the CPU once
 the graphs are cleaned at load (:mod:`.onnx_graph`): SFace takes about 20 ms a
 face instead of 35 ms here, and YuNet runs at any input size. The files are
 the ones pinned in :class:`~.models.YuNetSFace` (same wheel, same sha256
-check); the embeddings agree with OpenCV's ``FaceRecognizerSF`` to a cosine
-above 0.9999, so they share its model id and calibration.
+check), and the cleaned graphs are cached on disk (:mod:`.graph_cache`). The
+embeddings agree with OpenCV's ``FaceRecognizerSF`` to a cosine above
+0.9999, so they share its model id and calibration.
 
 ``flip=True`` embeds each aligned crop and its horizontal mirror and adds the
 two (test-time augmentation, as in the ArcFace and SFace evaluations). It is
@@ -24,6 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from . import onnx_graph as og
+from .graph_cache import cleaned_graph
 from .align import align_crop
 from .models import ModelFileError, YuNetSFace, packaged_file, register_model
 from .yunet import OUTPUT_NAMES, decode_faces, input_blob
@@ -78,8 +80,11 @@ class YuNetSFaceOrt:
         rec = packaged_file(YuNetSFace.PACKAGE, YuNetSFace.RECOGNIZER_FILE, YuNetSFace.RECOGNIZER_SHA256)
         so = session_options(threads)
         providers = ["CPUExecutionProvider"]
-        self._detector = ort.InferenceSession(detector_graph(det.read_bytes()), so, providers=providers)
-        self._recognizer = ort.InferenceSession(recognizer_graph(rec.read_bytes()), so, providers=providers)
+        self._detector = ort.InferenceSession(
+            cleaned_graph("yunet", det.read_bytes(), YuNetSFace.DETECTOR_SHA256, detector_graph), so, providers=providers)
+        self._recognizer = ort.InferenceSession(
+            cleaned_graph("sface", rec.read_bytes(), YuNetSFace.RECOGNIZER_SHA256, recognizer_graph), so,
+            providers=providers)
         self.flip = bool(flip)
         self.model_id = YuNetSFace.model_id + ("-flip" if self.flip else "")
 

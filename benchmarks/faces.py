@@ -230,8 +230,11 @@ def print_table(r: dict) -> None:
     rows = []
     if "pairs" in r:
         p = r["pairs"]
+        lo, hi = p["accuracy_ci95"]
         rows += [("pairs accuracy (mean +- std)", f"{100 * p['accuracy_mean']:.2f}% +- {100 * p['accuracy_std']:.2f}%"
                   f" ({p['folds']} folds)", ">= 99.3%"),
+                 ("pairs errors, 95% interval of the accuracy",
+                  f"{p['errors']} of {p['pairs']:,}; {100 * lo:.2f}-{100 * hi:.2f}% (Wilson)", ""),
                  ("pairs EER / TAR@FAR=1e-3", f"{100 * p['eer']:.2f}% / {100 * p['tar_at_far_1e-3']:.2f}%", "")]
     c = r["calibration"]
     rows.append((f"FMR calibration ({c['model_id']})", f"{c['n_impostor']:,} impostor scores, down to FMR {c['min_fmr']:g}",

@@ -24,6 +24,14 @@ def _image_embeddings(faces: FaceSet) -> tuple[np.ndarray, np.ndarray]:
     return emb, found
 
 
+def _wilson(successes: int, n: int) -> list[float]:
+    """95% Wilson score interval of a proportion (scipy), e.g. how far one pair of 3,000 moves an accuracy."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(successes), int(n)).proportion_ci(0.95, method="wilson")
+    return [float(ci.low), float(ci.high)]
+
+
 def _best_threshold(scores: np.ndarray, same: np.ndarray) -> float:
     cand = np.unique(scores)
     cuts = np.concatenate([[cand[0] - 1e-6], (cand[1:] + cand[:-1]) / 2, [cand[-1] + 1e-6]])
@@ -60,13 +68,16 @@ def pairs_protocol(faces: FaceSet, pairs: list[tuple[str, str, bool]], half: int
     same = np.array([s for _, _, s in pairs])
     scores = np.where(found[ia] & found[ib], np.einsum("ij,ij->i", emb[ia], emb[ib]), _NO_FACE_SCORE)
     fold = np.arange(len(pairs)) // (2 * half)
-    accs, thresholds = [], []
+    accs, thresholds, errors = [], [], 0
     for f in np.unique(fold):
         t = _best_threshold(scores[fold != f], same[fold != f])
-        accs.append(float(np.mean((scores[fold == f] >= t) == same[fold == f])))
+        right = (scores[fold == f] >= t) == same[fold == f]
+        accs.append(float(np.mean(right)))
+        errors += int((~right).sum())
         thresholds.append(t)
     return {"folds": int(fold.max() + 1), "pairs": len(pairs), "accuracy_mean": float(np.mean(accs)),
             "accuracy_std": float(np.std(accs)), "fold_accuracy": accs, "fold_threshold": thresholds,
+            "errors": errors, "accuracy_ci95": _wilson(len(pairs) - errors, len(pairs)),
             "failures_to_acquire": int((~found[np.concatenate([ia, ib])]).sum()),
             **_roc_summary(scores, same), "scores": scores, "same": same}
 

@@ -23,7 +23,7 @@ from biomatch.index.store import Store
 from .auth import create_key
 from .settings import Settings
 
-__all__ = ["ApiUnderTest", "api", "open_api", "bearer", "free_port", "serve_in_subprocess"]
+__all__ = ["ApiUnderTest", "KeyClient", "api", "open_api", "bearer", "free_port", "serve_in_subprocess"]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -52,6 +52,21 @@ class ApiUnderTest:
     def auth(self, *roles: str, agency: str = "FR") -> dict[str, str]:
         """Headers authenticating as a key for ``agency`` with ``roles``."""
         return bearer(self.token(*roles, agency=agency))
+
+    def as_key(self, *roles: str, agency: str = "FR") -> "KeyClient":
+        """The test client sending the headers of a key for ``agency`` with ``roles`` on every request."""
+        return KeyClient(self.client, self.auth(*roles, agency=agency))
+
+
+class KeyClient:
+    """A test client bound to one key: ``.get/.post/...`` add its headers."""
+
+    def __init__(self, client, headers: dict[str, str]):
+        self.client, self.headers = client, headers
+
+    def __getattr__(self, method):
+        call = getattr(self.client, method)
+        return lambda *a, **kw: call(*a, headers=self.headers, **kw)
 
 
 @contextlib.contextmanager

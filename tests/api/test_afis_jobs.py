@@ -16,17 +16,6 @@ SET = "fvc2002_db1_b"
 OCTET = "application/octet-stream"
 
 
-class _Client:
-    """The test client, sending the headers of one key (agency, roles) with every request."""
-
-    def __init__(self, api, *roles, agency):
-        self.api, self.headers = api, api.auth(*roles, agency=agency)
-
-    def __getattr__(self, method):
-        call = getattr(self.api.client, method)
-        return lambda *a, **kw: call(*a, headers=self.headers, **kw)
-
-
 @pytest.fixture()
 def settings(tmp_path, db_url):  # noqa: F811
     return Settings(home=tmp_path / "home", database_url=db_url)
@@ -69,8 +58,8 @@ def _audit(settings):
 
 
 def test_enrol_job_items_refused_and_enrolled_then_searchable(api, settings, fvc_dir, fvc_template):
-    uk = _Client(api, "enroller", "examiner", agency="UK")
-    fr = _Client(api, "enroller", "examiner", agency="FR")
+    uk = api.as_key("enroller", "examiner", agency="UK")
+    fr = api.as_key("enroller", "examiner", agency="FR")
     r = uk.post("/afis/marks", data={"case_ref": "CASE-9"},
                 files={"minutiae": ("m.json", write_template(fvc_template(SET, "103_5"), "json"), "application/json")})
     assert r.status_code == 201, r.text
@@ -115,13 +104,13 @@ def test_enrol_job_items_refused_and_enrolled_then_searchable(api, settings, fvc
 
 
 def test_enrol_job_other_agency_403_audited_examiner_reads(api, settings, fvc_dir):
-    fr = _Client(api, "enroller", agency="FR")
+    fr = api.as_key("enroller", agency="FR")
     r = fr.post("/afis/jobs/enrol", files=[("transactions", ("a.an2", _tx(fvc_dir, "TP-1", "101_1", 1), OCTET))])
     assert r.status_code == 202, r.text
     job_id = r.json()["job_id"]
     assert _wait(fr, job_id)["enrolled"] == 1
-    assert _Client(api, "examiner", agency="FR").get(f"/afis/jobs/{job_id}").json()["results"][0]["status"] == "enrolled"
-    r = _Client(api, "enroller", "examiner", agency="DE").get(f"/afis/jobs/{job_id}")
+    assert api.as_key("examiner", agency="FR").get(f"/afis/jobs/{job_id}").json()["results"][0]["status"] == "enrolled"
+    r = api.as_key("enroller", "examiner", agency="DE").get(f"/afis/jobs/{job_id}")
     assert r.status_code == 403 and "belongs to agency 'FR'" in r.json()["detail"]
     denied = [e for e in _audit(settings) if e.action == "auth.agency_denied"]
     assert [(e.agency, e.subject_ids) for e in denied] == [("DE", [f"job {job_id}"])]
@@ -133,7 +122,7 @@ def test_enrol_job_other_agency_403_audited_examiner_reads(api, settings, fvc_di
 
 def test_enrol_job_interrupted_by_a_restart_reads_failed(settings):
     with open_api(settings) as api:
-        fr = _Client(api, "enroller", agency="FR")
+        fr = api.as_key("enroller", agency="FR")
         with Store.open(settings.resolved_database_url(), home=settings.home) as s:  # a job a dead process ran
             s.add_job("deadbeef", "afis.enrol", "FR", 3)
             s.update_job("deadbeef", status="running", done=1)
@@ -144,7 +133,7 @@ def test_enrol_job_interrupted_by_a_restart_reads_failed(settings):
 
 def test_enrol_job_time_limit_leaves_items_pending(tmp_path, db_url, fvc_dir):  # noqa: F811
     with open_api(Settings(home=tmp_path / "home", database_url=db_url, job_timeout_s=1e-6)) as api:
-        fr = _Client(api, "enroller", "examiner", agency="FR")
+        fr = api.as_key("enroller", "examiner", agency="FR")
         r = fr.post("/afis/jobs/enrol", files=[("transactions", ("a.an2", _tx(fvc_dir, "TP-1", "101_1", 1), OCTET))])
         job = _wait(fr, r.json()["job_id"])
         assert job["status"] == "failed" and "timed out" in job["error"] and "job_timeout_s" in job["error"]
@@ -157,7 +146,7 @@ def test_enrol_job_time_limit_leaves_items_pending(tmp_path, db_url, fvc_dir):  
 def test_enrol_job_limits_refuse_the_whole_request(tmp_path, db_url):  # noqa: F811
     settings = Settings(home=tmp_path / "home", database_url=db_url, max_batch=2, max_upload_bytes=50_000)
     with open_api(settings) as api:
-        fr = _Client(api, "enroller", agency="FR")
+        fr = api.as_key("enroller", agency="FR")
         three = [("transactions", (f"{i}.an2", b"x", OCTET)) for i in range(3)]
         cases = [
             ({}, three, 422, "3 transactions; the limit is 2"),
@@ -178,7 +167,7 @@ def test_enrol_job_limits_refuse_the_whole_request(tmp_path, db_url):  # noqa: F
 
 
 def test_enrol_job_empty_file_is_one_refused_item(api, fvc_dir):
-    fr = _Client(api, "enroller", agency="FR")
+    fr = api.as_key("enroller", agency="FR")
     files = [("transactions", ("empty.an2", b"", OCTET)),
              ("transactions", ("a.an2", _tx(fvc_dir, "TP-1", "101_1", 1), OCTET))]
     job = _wait(fr, fr.post("/afis/jobs/enrol", files=files).json()["job_id"])

@@ -12,17 +12,6 @@ from biomatch.index.store.testing import db_url, pg_database, pg_server  # noqa:
 SET = "fvc2002_db1_b"
 
 
-class _Client:
-    """The test client, sending the headers of one key (agency, roles) with every request."""
-
-    def __init__(self, api, *roles, agency):
-        self.api, self.headers = api, api.auth(*roles, agency=agency)
-
-    def __getattr__(self, method):
-        call = getattr(self.api.client, method)
-        return lambda *a, **kw: call(*a, headers=self.headers, **kw)
-
-
 @pytest.fixture()
 def api(tmp_path, db_url):  # noqa: F811
     with open_api(Settings(home=tmp_path / "home", database_url=db_url)) as a:
@@ -34,9 +23,9 @@ def _img(fvc_dir, key):
 
 
 def test_afis_routes_end_to_end(api, fvc_dir, fvc_template):
-    uk = _Client(api, "enroller", "examiner", agency="UK")
-    fr = _Client(api, "enroller", "examiner", agency="FR")
-    de = _Client(api, "enroller", "examiner", agency="DE")
+    uk = api.as_key("enroller", "examiner", agency="UK")
+    fr = api.as_key("enroller", "examiner", agency="FR")
+    de = api.as_key("enroller", "examiner", agency="DE")
     r = uk.post("/afis/marks", data={"case_ref": "CASE-9"},
                 files={"minutiae": ("m.json", write_template(fvc_template(SET, "103_5"), "json"), "application/json")})
     assert r.status_code == 201, r.text
@@ -81,11 +70,11 @@ def test_afis_routes_end_to_end(api, fvc_dir, fvc_template):
 def test_afis_roles_and_agency(api, fvc_dir):
     assert api.client.post("/afis/search/print", data={"positions": "1"},
                            files=[("images", _img(fvc_dir, "101_2"))]).status_code == 401
-    examiner = _Client(api, "examiner", agency="FR")
+    examiner = api.as_key("examiner", agency="FR")
     r = examiner.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1"},
                       files=[("images", _img(fvc_dir, "101_1"))])
     assert r.status_code == 403 and "enroller" in r.json()["detail"]
-    enroller = _Client(api, "enroller", agency="FR")
+    enroller = api.as_key("enroller", agency="FR")
     r = enroller.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1", "agency": "DE"},
                       files=[("images", _img(fvc_dir, "101_1"))])
     assert r.status_code == 403 and "acts for agency 'FR'" in r.json()["detail"]
@@ -94,7 +83,7 @@ def test_afis_roles_and_agency(api, fvc_dir):
 
 
 def test_afis_bad_input_4xx_nothing_stored(api, fvc_dir, fvc_template):
-    fr = _Client(api, "enroller", "examiner", agency="FR")
+    fr = api.as_key("enroller", "examiner", agency="FR")
     ok = fr.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1"},
                  files=[("images", _img(fvc_dir, "101_1"))])
     assert ok.status_code == 201
@@ -126,7 +115,7 @@ def test_afis_transaction_import_export_and_corrupt(api, fvc_dir, fvc_template):
     from biomatch.extractors.imageio import load_grey
     from biomatch.index.fingerprint.ansinist import read_transaction, write_transaction
 
-    fr = _Client(api, "enroller", "examiner", agency="FR")
+    fr = api.as_key("enroller", "examiner", agency="FR")
     raw = write_transaction(tcn="TP-AN2", fingers={6: (load_grey(fvc_dir / SET / "106_1.tif"), 500)})
     r = fr.post("/afis/tenprints/transaction", files={"transaction": ("t.an2", raw, "application/octet-stream")})
     assert r.status_code == 201, r.text
@@ -155,8 +144,8 @@ def api_store_audit(api):
 
 
 def test_afis_restricted_record_is_its_owners_only(api, fvc_dir):
-    fr = _Client(api, "enroller", "examiner", agency="FR")
-    de = _Client(api, "examiner", agency="DE")
+    fr = api.as_key("enroller", "examiner", agency="FR")
+    de = api.as_key("examiner", agency="DE")
     r = fr.post("/afis/tenprints", data={"reference": "TP-R", "positions": "1", "restricted": "true"},
                 files=[("images", _img(fvc_dir, "101_1"))])
     assert r.status_code == 201, r.text

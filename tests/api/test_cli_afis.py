@@ -4,18 +4,14 @@ import json
 import pytest
 
 from biomatch.api.cli import main
-from biomatch.api.settings import get_settings
 
 SET = "fvc2002_db1_b"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch, fvc_dir):
-    monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("BIOMATCH_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+def home(home, fvc_dir):
+    """The CLI home of conftest.py, with the FVC data required."""
+    return home
 
 
 def test_afis_cli_end_to_end(home, fvc_dir, capsys):

@@ -1,21 +1,10 @@
 """``biomatch afis import FILE...``: several transactions one by one; a bad one is refused, the others enrolled."""
 import json
 
-import pytest
-
 from biomatch.api.cli import main
 from biomatch.api.settings import get_settings
 
 SET = "fvc2002_db1_b"
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("BIOMATCH_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
 
 
 def test_afis_import_several_files(home, fvc_dir, capsys):

@@ -5,19 +5,14 @@ import shutil
 import pytest
 
 from biomatch.api.cli import main
-from biomatch.api.settings import get_settings
 from shared_data import LFW, require
 
 
-
 @pytest.fixture
-def home(tmp_path, monkeypatch):
+def home(home):
+    """The CLI home of conftest.py, with the shared face data required."""
     require(LFW, "shared face data")
-    monkeypatch.setenv("BIOMATCH_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("BIOMATCH_DATABASE_URL", raising=False)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+    return home
 
 
 def test_face_cli_end_to_end(home, capsys):

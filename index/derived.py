@@ -22,7 +22,7 @@ import struct
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable, ContextManager, Iterator
 
 __all__ = ["save_derived", "save_derived_stream", "load_derived", "open_derived", "write_atomic", "atomic_file",
            "MAGIC"]
@@ -125,18 +125,24 @@ def load_derived(path: str | os.PathLike, expected_generation: int) -> bytes | N
         its checksum, or was built from another generation. The reason is
         logged at INFO (missing) or WARNING level.
     """
-    with open_derived(path, expected_generation) as f:
-        return None if f is None else f.read()
+    with _checked(path, expected_generation, whole=True) as payload:
+        return payload
 
 
-@contextmanager
-def open_derived(path: str | os.PathLike, expected_generation: int) -> Iterator[BinaryIO | None]:
+def open_derived(path: str | os.PathLike, expected_generation: int) -> ContextManager[BinaryIO | None]:
     """The derived file at ``path``, positioned at its payload, or None when it must be rebuilt.
 
     As :func:`load_derived`, but the payload is not read into memory: the
     checksum is verified by reading it in chunks, and the caller reads the
     payload from the yielded file (``np.load`` of an ``.npz`` works on it).
+    Use as ``with open_derived(path, generation) as f: ...``.
     """
+    return _checked(path, expected_generation, whole=False)
+
+
+@contextmanager
+def _checked(path, expected_generation: int, *, whole: bool):
+    """Yield the checked payload (``whole``: as bytes, read once; else the file at it), or None."""
     path = Path(path)
     try:
         f = open(path, "rb")
@@ -145,31 +151,38 @@ def open_derived(path: str | os.PathLike, expected_generation: int) -> Iterator[
         yield None
         return
     with f:
-        why = _unusable(f, expected_generation)
+        why, payload = _check(f, expected_generation, whole)
         if why:
             _reject(path, why)
             yield None
             return
-        f.seek(_HEADER.size)
-        yield f
+        if whole:
+            yield payload
+        else:
+            f.seek(_HEADER.size)
+            yield f
 
 
-def _unusable(f: BinaryIO, expected_generation: int) -> str | None:
-    """Why the open derived file ``f`` cannot be used (None if it can)."""
+def _check(f: BinaryIO, expected_generation: int, whole: bool) -> tuple[str | None, bytes | None]:
+    """``(why the open derived file f cannot be used or None, its payload when whole)``."""
     head = f.read(_HEADER.size)
     if len(head) < _HEADER.size:
-        return "truncated header"
+        return "truncated header", None
     magic, generation, length, digest = _HEADER.unpack(head)
     if magic != MAGIC:
-        return "not a biomatch derived file"
+        return "not a biomatch derived file", None
     size = f.seek(0, os.SEEK_END) - _HEADER.size
     if size != length:
-        return f"payload is {size} bytes, header says {length}"
+        return f"payload is {size} bytes, header says {length}", None
     if generation != expected_generation:  # before the checksum: a stale file is not read through
-        return f"stale: built from generation {generation}, store is at {expected_generation}"
-    if _payload_sha256(f, length) != digest:
-        return "checksum mismatch (corrupt)"
-    return None
+        return f"stale: built from generation {generation}, store is at {expected_generation}", None
+    if whole:
+        f.seek(_HEADER.size)
+        payload = f.read()
+        ok = hashlib.sha256(payload).digest() == digest
+    else:
+        payload, ok = None, _payload_sha256(f, length) == digest
+    return (None, payload) if ok else ("checksum mismatch (corrupt)", None)
 
 
 def _payload_sha256(f: BinaryIO, length: int) -> bytes:

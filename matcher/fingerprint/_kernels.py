@@ -164,70 +164,36 @@ def _sigmoid(v, mu, tau):
 
 
 @njit(cache=True, nogil=True)
-def _worse(va, ia, vb, ib):
-    """True when entry (va, ia) ranks below (vb, ib): smaller value, or equal value and larger index."""
-    return va < vb or (va == vb and ia > ib)
-
-
-@njit(cache=True, nogil=True)
 def _top_pairs(sim, count_max):
     """Indices (flat) of the ``count_max`` largest positive entries, largest first (ties: lower index).
 
-    A bounded min-heap keeps the best entries seen so far, so the cost is
-    ``O(n log count_max)`` for n positive entries; the survivors are then
-    ordered by insertion sort.
+    Each entry becomes one uint64 key: the bits of its float32 value (which
+    order like the values, as all are positive) above the complement of its
+    index, so a larger key is a larger value or, at equal value, a lower
+    index. The positive keys are gathered without branches (the sign test is
+    unpredictable), ``np.partition`` selects the largest ``count_max`` and
+    only those are sorted.
     """
     flat = sim.ravel()
-    heap_v = np.empty(max(count_max, 1), dtype=np.float64)
-    heap_i = np.empty(max(count_max, 1), dtype=np.int64)
+    n = flat.size
+    bits = flat.view(np.uint32)
+    keys = np.empty(n, np.uint64)
     size = 0
-    for q in range(flat.size):
-        v = flat[q]
-        if v <= 0:
-            continue
-        if size < count_max:
-            # sift up
-            pos = size
-            size += 1
-            while pos > 0:
-                parent = (pos - 1) // 2
-                if _worse(v, q, heap_v[parent], heap_i[parent]):
-                    heap_v[pos] = heap_v[parent]
-                    heap_i[pos] = heap_i[parent]
-                    pos = parent
-                else:
-                    break
-            heap_v[pos] = v
-            heap_i[pos] = q
-        elif _worse(heap_v[0], heap_i[0], v, q):
-            # replace the root (the worst kept entry) and sift down
-            pos = 0
-            while True:
-                child = 2 * pos + 1
-                if child >= size:
-                    break
-                if child + 1 < size and _worse(heap_v[child + 1], heap_i[child + 1], heap_v[child], heap_i[child]):
-                    child += 1
-                if _worse(heap_v[child], heap_i[child], v, q):
-                    heap_v[pos] = heap_v[child]
-                    heap_i[pos] = heap_i[child]
-                    pos = child
-                else:
-                    break
-            heap_v[pos] = v
-            heap_i[pos] = q
-    # best first
-    for a in range(1, size):
-        v = heap_v[a]
-        i = heap_i[a]
-        b = a - 1
-        while b >= 0 and _worse(heap_v[b], heap_i[b], v, i):
-            heap_v[b + 1] = heap_v[b]
-            heap_i[b + 1] = heap_i[b]
-            b -= 1
-        heap_v[b + 1] = v
-        heap_i[b + 1] = i
-    return heap_i[:size].copy()
+    low = np.uint64(0xFFFFFFFF)
+    for q in range(n):
+        keys[size] = (np.uint64(bits[q]) << np.uint64(32)) | (low - np.uint64(q))
+        size += flat[q] > 0
+    if count_max <= 0:
+        return np.zeros(0, np.int64)
+    if size > count_max:
+        chosen = np.sort(np.partition(keys[:size], size - count_max)[size - count_max:])
+    else:
+        chosen = np.sort(keys[:size])
+    m = chosen.size
+    out = np.empty(m, np.int64)
+    for t in range(m):
+        out[t] = np.int64(low - (chosen[m - 1 - t] & low))
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -271,10 +237,48 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
     cut2 = mu2 + math.log(9999.0) / -tau2
     cut3 = mu3 + math.log(9999.0) / -tau3
     cut1 = mu1 + math.log(9999.0) / -tau1
+    # A branch-free pass (vectorised by the compiler) first marks the pairs k that pass
+    # slightly looser versions of the three tests: the two angle tests as cosines (of the
+    # pairs' rotation difference; of the radial angles' difference, from dot and cross
+    # products of the connecting vectors), the distance test with a 1e-6 px margin.
+    # Coincident minutiae always pass. The exact tests run on the marked pairs only, so
+    # the result equals testing every pair exactly.
+    gxa = np.empty(count, np.float64)
+    gya = np.empty(count, np.float64)
+    gxb = np.empty(count, np.float64)
+    gyb = np.empty(count, np.float64)
+    rot_cos = np.empty(count, np.float64)
+    rot_sin = np.empty(count, np.float64)
+    for t in range(count):
+        gxa[t] = xa[pa[t]]
+        gya[t] = ya[pa[t]]
+        gxb[t] = xb[pb[t]]
+        gyb[t] = yb[pb[t]]
+        rot = ta[pa[t]] - tb[pb[t]]
+        rot_cos[t] = math.cos(rot)
+        rot_sin[t] = math.sin(rot)
+    cos_limit = math.cos(cut2 + 1e-6) if cut2 + 1e-6 < math.pi else -2.0
+    cos_limit3 = math.cos(cut3 + 1e-6) if cut3 + 1e-6 < math.pi else -2.0
+    loose1 = cut1 + 1e-6
+    near = np.zeros(count, np.bool_)
     for t in range(count):
         ia = pa[t]
         ib = pb[t]
         for k in range(t + 1, count):
+            ex = gxa[k] - gxa[t]
+            ey = gya[k] - gya[t]
+            fx = gxb[k] - gxb[t]
+            fy = gyb[k] - gyb[t]
+            da = math.sqrt(ex * ex + ey * ey)
+            db = math.sqrt(fx * fx + fy * fy)
+            # cos of (rotation of pair t) - (angle of the connecting vector in A - in B), times da * db
+            radial = rot_cos[t] * (ex * fx + ey * fy) + rot_sin[t] * (ey * fx - ex * fy)
+            near[k] = ((rot_cos[t] * rot_cos[k] + rot_sin[t] * rot_sin[k] > cos_limit)
+                       & (abs(da - db) <= loose1)
+                       & ((da * db < 1e-9) | (radial > cos_limit3 * da * db)))
+        for k in range(t + 1, count):
+            if not near[k]:
+                continue
             ka = pa[k]
             kb = pb[k]
             d2 = abs(_wrap_near(_wrap_near(ta[ia] - ta[ka]) - _wrap_near(tb[ib] - tb[kb])))

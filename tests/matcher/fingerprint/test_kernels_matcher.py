@@ -6,7 +6,7 @@ import pytest
 
 from biomatch.matcher.fingerprint import DEFAULT_MATCHER_PARAMS as P
 from biomatch.matcher.fingerprint import prepare
-from biomatch.matcher.fingerprint._kernels import build_cylinders, relaxed_pairs, similarity_matrix
+from biomatch.matcher.fingerprint._kernels import _top_pairs, build_cylinders, relaxed_pairs, similarity_matrix
 from biomatch.matcher.fingerprint._pairing import orientation_agreement, pair_minutiae
 from biomatch.matcher.fingerprint._reference import (
     build_cylinders_reference,
@@ -111,3 +111,41 @@ def test_relaxation_matches_reference_on_many_pairs(fvc_template):
             np.testing.assert_array_equal(got[0], want[0])
             np.testing.assert_array_equal(got[1], want[1])
             np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 40, 200])
+def test_top_pairs_orders_by_value_then_lower_index(count):
+    """The key-based selection equals a stable sort: ties (frequent, as similarities are ratios of
+    popcounts) go to the lower flat index, zeros are never chosen."""
+    rng = np.random.default_rng(count)
+    sim = rng.choice(np.array([0.0, 0.0, 0.25, 0.5, 0.5, 0.75, 1.0], np.float32), size=(17, 23))
+    sim[3, :] = rng.random(23).astype(np.float32)
+    flat = sim.ravel()
+    positive = np.nonzero(flat > 0)[0]
+    want = positive[np.argsort(-flat[positive], kind="stable")][:count]
+    np.testing.assert_array_equal(_top_pairs(sim, count), want)
+
+
+def test_relaxation_matches_reference_with_coincident_and_wrapped_minutiae():
+    """Synthetic corners for the loose pre-tests: minutiae at the same place (radial angle of a zero
+    vector), directions on both sides of +-pi, distances at the compatibility cut-offs."""
+    rng = np.random.default_rng(7)
+    n = 30
+    xa = np.round(rng.uniform(0, 200, n))
+    ya = np.round(rng.uniform(0, 200, n))
+    xa[5], ya[5] = xa[4], ya[4]
+    ta = rng.choice(np.array([-np.pi, -np.pi + 1e-9, 0.0, np.pi - 1e-9, 1.0]), n) + rng.normal(0, 0.2, n)
+    ta = np.mod(ta + np.pi, 2 * np.pi) - np.pi
+    xb, yb = xa + 10.76 * (rng.random(n) > 0.5), ya.copy()
+    tb = np.mod(ta + rng.normal(0, 0.3, n) + np.pi, 2 * np.pi) - np.pi
+    xb[5], yb[5] = xb[4], yb[4]  # coincident in both prints, and among the most similar pairs
+    tb[4], tb[5] = ta[4] + 0.05, ta[5] - 0.05
+    sim = rng.choice(np.array([0.0, 0.3, 0.6, 0.9], np.float32), size=(n, n))
+    sim[4, 4] = sim[5, 5] = 1.0
+    args = (xa, ya, ta, xb, yb, tb, n, P.relax_iterations, P.relax_weight,
+            P.mu_p1, P.tau_p1, P.mu_p2, P.tau_p2, P.mu_p3, P.tau_p3)
+    got, want = relaxed_pairs(sim, *args), relaxed_pairs_reference(sim, *args)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-9)
+    assert np.any(got[3] != got[2])  # some pairs were compatible

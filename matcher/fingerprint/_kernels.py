@@ -134,21 +134,37 @@ def similarity_matrix(bits_a, valid_a, cells_a, angle_a, bits_b, valid_b, cells_
     words = bits_a.shape[1]
     cw = cells_a.shape[1]
     sim = np.zeros((na, nb), dtype=np.float32)
+    # the columns that pass a loose direction test, gathered without branches (the test is
+    # unpredictable); the exact test then runs on those only
+    near = np.empty(nb, np.int64)
+    two_pi = 2.0 * math.pi
+    loose = max_dir + 1e-9
     for i in range(na):
+        ai = angle_a[i]
+        count = 0
         for j in range(nb):
-            if abs(_wrap_near(angle_a[i] - angle_b[j])) > max_dir:
+            d = ai - angle_b[j]
+            d = d - two_pi * math.floor((d + math.pi) / two_pi)
+            near[count] = j
+            count += abs(d) <= loose
+        row_bits, row_valid, row_cells = bits_a[i], valid_a[i], cells_a[i]
+        for q in range(count):
+            j = near[q]
+            if abs(_wrap_near(ai - angle_b[j])) > max_dir:
                 continue
+            col_cells = cells_b[j]
             both = np.uint64(0)
             for w in range(cw):
-                both += popcount64(cells_a[i, w] & cells_b[j, w])
+                both += popcount64(row_cells[w] & col_cells[w])
             if both < min_matchable_cells:
                 continue
+            col_bits, col_valid = bits_b[j], valid_b[j]
             ca = np.uint64(0)
             cb = np.uint64(0)
             cx = np.uint64(0)
             for w in range(words):
-                ta = bits_a[i, w] & valid_b[j, w]
-                tb = bits_b[j, w] & valid_a[i, w]
+                ta = row_bits[w] & col_valid[w]
+                tb = col_bits[w] & row_valid[w]
                 ca += popcount64(ta)
                 cb += popcount64(tb)
                 cx += popcount64(ta ^ tb)

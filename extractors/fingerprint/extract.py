@@ -14,7 +14,7 @@ from .minutiae import detect_minutiae
 from .normalize import normalize_contrast, resample_to_working_dpi
 from .orient import OrientationField, orientation_field
 from .params import DEFAULT_PARAMS, WORKING_DPI, ExtractorParams
-from .quality import minutia_quality, print_quality
+from .quality import border_distance, minutia_quality, print_quality
 from .segment import segment_foreground
 from .singular import singular_points
 from .template import FingerprintTemplate
@@ -97,8 +97,9 @@ def extract_fingerprint(
     record("skeleton", skeleton)
     cand = detect_minutiae(skeleton, field, mask, params)
     record("candidates", cand)
-    keep = remove_false_minutiae(cand, mask, params)
-    quality = minutia_quality(cand.row[keep], cand.col[keep], coherence, enhanced, mask)
+    border = border_distance(mask)
+    keep = remove_false_minutiae(cand, mask, params, border)
+    quality = minutia_quality(cand.row[keep], cand.col[keep], coherence, enhanced, mask, border)
     if keep.size > params.max_minutiae:
         best = np.argsort(-quality.astype(np.int64), kind="stable")[: params.max_minutiae]
         keep, quality = keep[np.sort(best)], quality[np.sort(best)]

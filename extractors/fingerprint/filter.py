@@ -1,11 +1,11 @@
 """Removal of false minutiae: border, short ridges, spurs, bridges, holes, breaks, clusters."""
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from .minutiae import CandidateMinutiae
 from .params import DEFAULT_PARAMS, ExtractorParams
+from .quality import border_distance
 from .template import MinutiaKind
 
 __all__ = ["remove_false_minutiae"]
@@ -14,7 +14,8 @@ END, BIF = int(MinutiaKind.ENDING), int(MinutiaKind.BIFURCATION)
 
 
 def remove_false_minutiae(
-    cand: CandidateMinutiae, mask: np.ndarray, params: ExtractorParams = DEFAULT_PARAMS
+    cand: CandidateMinutiae, mask: np.ndarray, params: ExtractorParams = DEFAULT_PARAMS,
+    border: np.ndarray | None = None,
 ) -> np.ndarray:
     """Indices of the candidate minutiae that survive the structural checks.
 
@@ -24,6 +25,8 @@ def remove_false_minutiae(
         Output of :func:`minutiae.detect_minutiae`.
     mask : (rows, cols) bool
         Foreground.
+    border : (rows, cols) float32, optional
+        :func:`quality.border_distance` of ``mask``, when the caller already has it.
 
     Returns
     -------
@@ -58,7 +61,7 @@ def remove_false_minutiae(
     drop[src[short]] = True
     drop[dst[short]] = True
     _drop_broken_ridges(cand, drop, params)
-    dist = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    dist = border_distance(mask) if border is None else border
     drop |= dist[cand.row, cand.col] < params.border_margin_px
     keep = np.nonzero(~drop)[0]
     return _drop_clusters(cand, keep, params)

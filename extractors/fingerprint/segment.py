@@ -48,10 +48,10 @@ def segment_foreground(
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4)
+    count, labels = cv2.connectedComponents(mask, connectivity=4)
     if count <= 1:
         return np.zeros(image.shape, dtype=bool)
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    largest = 1 + int(np.argmax(np.bincount(labels.ravel(), minlength=count)[1:]))
     mask = (labels == largest).astype(np.uint8)
     mask = _fill_holes(mask)
     e = params.segment_erode_px

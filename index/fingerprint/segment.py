@@ -85,8 +85,7 @@ def item_of(gallery: PreparedGallery, i: int) -> PreparedFingerprint:
     else:  # not stored: the blocks the orientation field covers
         fg = (codes != 255).astype(np.uint8)
     rows = m0 + g.index[c0:c1].astype(np.int64)  # the cylinders' minutiae
-    orient = np.where(codes == 255, np.nan, np.radians(codes.astype(np.float64))) if codes.size \
-        else np.zeros((0, 0), np.float64)
+    orient = np.ascontiguousarray(codes) if codes.size else np.zeros((0, 0), np.uint8)
     cells = np.ascontiguousarray(g.cells[c0:c1])
     return PreparedFingerprint(
         template=None, index=g.index[c0:c1].astype(np.int64),

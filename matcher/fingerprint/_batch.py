@@ -24,7 +24,7 @@ from ._kernels import _wrap
 from ._pairing import orientation_agreement, pair_minutiae
 
 #: sha256[:16] of _kernels.py, _pairing.py and _popcount.py (see the module docstring).
-KERNEL_SOURCES_STAMP = "38faf185150b52ff"
+KERNEL_SOURCES_STAMP = "0a897672f94ba544"
 
 # layout of the parameter vector
 P_MAX_DIR, P_MIN_BITS, P_ITER, P_WEIGHT, P_MU1, P_TAU1, P_MU2, P_TAU2, P_MU3, P_TAU3 = range(10)
@@ -125,18 +125,6 @@ def _widen(values):
 
 
 @njit(cache=True, nogil=True)
-def _orientation(codes, rows, cols):
-    """Degree codes (255: background) as radians (NaN on background), as ``prepare`` computes them."""
-    out = np.empty((rows, cols), np.float64)
-    scale = math.pi / 180.0
-    for r in range(rows):
-        for c in range(cols):
-            v = codes[r * cols + c]
-            out[r, c] = np.nan if v == 255 else v * scale
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, index, min_off, all_x, all_y,
            all_t, words, lut, layers, prm):
     """Local score of candidate ``c`` and its seeds (rows of the candidate's template).
@@ -203,7 +191,7 @@ def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, a
                                        prm[P_TOL_PX], prm[P_TOL_SLOPE], prm[P_TOL_RAD], int(prm[P_MIN_OVERLAP]))
     if best < 0:
         return 0.0
-    ob = _orientation(or_flat[or_off[c]:or_off[c + 1]], or_shape[c, 0], or_shape[c, 1])
+    ob = or_flat[or_off[c]:or_off[c + 1]].reshape(or_shape[c, 0], or_shape[c, 1])
     return finish_score(local, paired, sa[best], sb[best], all_xa, all_ya, all_ta, oa, blocka, bx, by, bt, ob,
                         fg_block[c], prm)
 
@@ -222,8 +210,8 @@ def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya,
     (``or_shape[c]``). The gallery keeps coordinates as float32 (the
     template's precision), cell validity without its layer replication and
     orientations as degree codes; each candidate is widened back to the
-    matcher's prepared form before the per-pair kernels run, so scores equal
-    the pairwise ones.
+    matcher's prepared form before the per-pair kernels run (the orientation
+    codes are used as they are), so scores equal the pairwise ones.
     """
     words = bits.shape[1]
     out = np.zeros(positions.shape[0], np.float64)

@@ -154,6 +154,11 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     return best, best_a, best_b, best_seed
 
 
+#: cos and sin of twice each whole-degree angle difference (orientation codes are whole degrees)
+_COS2 = np.cos(np.radians(2.0 * np.arange(180)))
+_SIN2 = np.sin(np.radians(2.0 * np.arange(180)))
+
+
 @njit(cache=True, nogil=True)
 def orientation_agreement(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, yb0, rot):
     """Agreement of two ridge-orientation fields under an alignment.
@@ -164,8 +169,9 @@ def orientation_agreement(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, y
 
     Parameters
     ----------
-    orient_a, orient_b : (rows, cols) float64
-        Block ridge orientations in radians, NaN on background.
+    orient_a, orient_b : (rows, cols) uint8
+        Block ridge orientations as the template stores them: whole degrees
+        0..179, 255 on background.
     block_a, block_b : int
         Block sizes in pixels.
 
@@ -176,19 +182,26 @@ def orientation_agreement(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, y
         1 for identical ridge flow, about 0 for unrelated flow.
     count : int
         Number of common blocks (0: no overlap, or no field on one side).
+
+    Notes
+    -----
+    ``cos(2 (d - rot)) = cos 2d cos 2rot + sin 2d sin 2rot``, and ``d``
+    is a whole number of degrees, so the sums of ``cos 2d`` and ``sin 2d``
+    come from a 180-entry table and the rotation enters once at the end.
     """
-    total = 0.0
+    total_c = 0.0
+    total_s = 0.0
     count = 0
     c = math.cos(rot)
     s = math.sin(rot)
     rb, cb = orient_b.shape
     for r in range(orient_a.shape[0]):
+        dy = r * block_a + 0.5 * block_a - ya0
         for q in range(orient_a.shape[1]):
             ta = orient_a[r, q]
-            if ta != ta:  # NaN: background
+            if ta == 255:
                 continue
             dx = q * block_a + 0.5 * block_a - xa0
-            dy = r * block_a + 0.5 * block_a - ya0
             xb = c * dx + s * dy + xb0
             yb = -s * dx + c * dy + yb0
             br = int(math.floor(yb / block_b))
@@ -196,10 +209,12 @@ def orientation_agreement(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, y
             if br < 0 or br >= rb or bc < 0 or bc >= cb:
                 continue
             tb = orient_b[br, bc]
-            if tb != tb:
+            if tb == 255:
                 continue
-            total += math.cos(2.0 * (ta - tb - rot))
+            d = (np.int64(ta) - np.int64(tb)) % 180
+            total_c += _COS2[d]
+            total_s += _SIN2[d]
             count += 1
     if count == 0:
         return 0.0, 0
-    return total / count, count
+    return (total_c * math.cos(2.0 * rot) + total_s * math.sin(2.0 * rot)) / count, count

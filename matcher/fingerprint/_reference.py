@@ -140,7 +140,11 @@ def pair_minutiae_reference(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, se
 
 
 def orientation_agreement_reference(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, yb0, rot):
-    """Orientation-field agreement with array operations; see ``orientation_agreement``."""
+    """Orientation-field agreement with array operations; see ``orientation_agreement``.
+
+    Takes the fields in radians with NaN on background (``orientation_radians`` of the codes)
+    and evaluates the cosine directly, without the kernel's table.
+    """
     rr, cc = np.nonzero(~np.isnan(orient_a))
     dx = cc * block_a + block_a / 2 - xa0
     dy = rr * block_a + block_a / 2 - ya0
@@ -154,3 +158,9 @@ def orientation_agreement_reference(orient_a, block_a, orient_b, block_b, xa0, y
     if not common.any():
         return 0.0, 0
     return float(np.mean(np.cos(2 * (orient_a[rr[common], cc[common]] - tb[common] - rot)))), int(common.sum())
+
+
+def orientation_radians(codes):
+    """Degree codes (255: background) as radians with NaN on background."""
+    codes = np.asarray(codes)
+    return np.where(codes == 255, np.nan, np.radians(codes.astype(np.float64)))

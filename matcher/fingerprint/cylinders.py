@@ -53,7 +53,7 @@ class PreparedFingerprint:
     all_angle: np.ndarray
     foreground: np.ndarray  # (rows, cols) uint8 foreground blocks
     block_px: int
-    orientation: np.ndarray  # (rows, cols) float64 block ridge orientation, radians, NaN on background; (0, 0) if none
+    orientation: np.ndarray  # (rows, cols) uint8 block ridge orientation, whole degrees, 255 on background; (0, 0) if none
 
     def __len__(self) -> int:
         return int(self.index.shape[0])
@@ -77,12 +77,11 @@ def _foreground_blocks(template: FingerprintTemplate) -> tuple[np.ndarray, int]:
     return fg, block
 
 
-def _orientation_radians(template: FingerprintTemplate, fg: np.ndarray) -> np.ndarray:
-    """Block orientations in radians, NaN on background; a (0, 0) array when the template has none."""
+def _orientation_codes(template: FingerprintTemplate) -> np.ndarray:
+    """Block orientations as the template's degree codes (255: background); (0, 0) when it has none."""
     if template.orientation is None or template.orientation_block_px <= 0:
-        return np.zeros((0, 0), np.float64)
-    codes = template.orientation
-    return np.where(codes == 255, np.nan, np.radians(codes.astype(np.float64)))
+        return np.zeros((0, 0), np.uint8)
+    return np.ascontiguousarray(template.orientation, np.uint8)
 
 
 def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> PreparedFingerprint:
@@ -131,5 +130,5 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
         bits=np.ascontiguousarray(bits[idx]), valid=np.ascontiguousarray(valid[idx]),
         cells=np.ascontiguousarray(cells[idx]), params=p,
         min_matchable_cells=int(math.ceil(p.min_matchable_cells * offsets.shape[0])),
-        all_x=x, all_y=y, all_angle=a, foreground=fg, block_px=block, orientation=_orientation_radians(template, fg),
+        all_x=x, all_y=y, all_angle=a, foreground=fg, block_px=block, orientation=_orientation_codes(template),
     )

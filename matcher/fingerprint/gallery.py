@@ -28,19 +28,11 @@ def _layer_lut(layers: int) -> np.ndarray:
     return lut
 
 
-def _orientation_codes(o: np.ndarray) -> np.ndarray:
-    """Radians (NaN background) back to the template's degree codes; exact for prepared fields."""
-    if o.size == 0:
-        return np.zeros(0, np.uint8)
-    codes = np.where(np.isnan(o), _BACKGROUND, np.rint(np.degrees(np.where(np.isnan(o), 0.0, o))))
-    return codes.astype(np.uint8).ravel()
-
-
 def _stored_foreground(p: PreparedFingerprint) -> np.ndarray:
     """``p.foreground``, or an empty (0, 0) array when it is exactly the blocks its orientation field
     covers (templates with an orientation field: ``prepare`` derives it so), to be derived again."""
     o = p.orientation
-    if o.size and o.shape == p.foreground.shape and np.array_equal(p.foreground != 0, ~np.isnan(o)):
+    if o.size and o.shape == p.foreground.shape and np.array_equal(p.foreground != 0, o != _BACKGROUND):
         return np.zeros((0, 0), np.uint8)
     return np.ascontiguousarray(p.foreground, np.uint8)
 
@@ -120,7 +112,7 @@ class PreparedGallery:
             fg_flat=cat([fg.ravel() for fg in stored_fg], np.uint8),
             or_off=offsets([it.orientation.size for it in items]),
             or_shape=np.array([it.orientation.shape for it in items], np.int32).reshape(-1, 2),
-            or_flat=cat([_orientation_codes(it.orientation) for it in items], np.uint8),
+            or_flat=cat([it.orientation.ravel() for it in items], np.uint8),
         )
 
     @classmethod

@@ -11,6 +11,7 @@ from biomatch.matcher.fingerprint._pairing import orientation_agreement, pair_mi
 from biomatch.matcher.fingerprint._reference import (
     build_cylinders_reference,
     orientation_agreement_reference,
+    orientation_radians,
     pair_minutiae_reference,
     relaxed_pairs_reference,
     similarity_reference,
@@ -89,8 +90,10 @@ def test_pairing_matches_reference(fvc_template, ka, kb):
 def test_orientation_agreement_matches_reference(fvc_template, ka, kb, rot):
     a = prepare(fvc_template("fvc2002_db1_b", ka))
     b = prepare(fvc_template("fvc2002_db1_b", kb))
-    args = (a.orientation, a.block_px, b.orientation, b.block_px, 190.0, 170.0, 200.0, 185.0, rot)
-    got, want = orientation_agreement(*args), orientation_agreement_reference(*args)
+    frame = (190.0, 170.0, 200.0, 185.0, rot)
+    got = orientation_agreement(a.orientation, a.block_px, b.orientation, b.block_px, *frame)
+    want = orientation_agreement_reference(orientation_radians(a.orientation), a.block_px,
+                                           orientation_radians(b.orientation), b.block_px, *frame)
     assert got[1] == want[1] and got[1] > 0
     assert got[0] == pytest.approx(want[0], rel=1e-12)
     same = orientation_agreement(a.orientation, a.block_px, a.orientation, a.block_px, 1.0, 2.0, 1.0, 2.0, 0.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_curve
 
-__all__ = ["error_rates", "det_points", "fmr_threshold"]
+__all__ = ["error_rates", "det_points", "fmr_threshold", "finger_bootstrap_eer"]
 
 
 def det_points(genuine: np.ndarray, impostor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,3 +60,49 @@ def fmr_threshold(impostor: np.ndarray, fmr: float) -> float:
     if allowed >= imp.size:
         return float(imp[0])
     return float(np.nextafter(imp[imp.size - 1 - allowed], np.inf))
+
+
+def finger_bootstrap_eer(genuine: dict, impostor: dict, *, resamples: int = 1000,
+                         seed: int = 0) -> np.ndarray:
+    """EERs of bootstrap replicates that resample fingers, not comparisons.
+
+    Comparisons that share a finger are not independent, so each replicate
+    draws the set's fingers with replacement and keeps every comparison
+    among the drawn ones (the "subsets bootstrap" of Bolle, Ratha and
+    Pankanti [1]_): the genuine scores of each drawn finger, and the impostor
+    scores of each pair of draws that are different fingers.
+
+    Parameters
+    ----------
+    genuine : dict
+        Finger -> its genuine scores.
+    impostor : dict
+        ``(finger_a, finger_b)`` with ``finger_a < finger_b`` -> the impostor scores between them.
+    resamples : int
+    seed : int
+        Seed of the resampling, so a report can be reproduced.
+
+    Returns
+    -------
+    (resamples,) float64
+        One EER per replicate (replicates with no genuine or no impostor score are skipped).
+
+    References
+    ----------
+    .. [1] R. M. Bolle, N. K. Ratha, S. Pankanti, "Error analysis of pattern recognition systems:
+       the subsets bootstrap", Computer Vision and Image Understanding 93(1), 2004.
+    """
+    fingers = sorted(genuine)
+    if len(fingers) < 2:
+        raise ValueError("the finger bootstrap needs at least two fingers")
+    rng = np.random.default_rng(seed)
+    empty = np.zeros(0, np.float64)
+    out = []
+    for _ in range(resamples):
+        draw = [fingers[i] for i in rng.integers(0, len(fingers), len(fingers))]
+        gen = np.concatenate([np.asarray(genuine[f], np.float64) for f in draw])
+        imp = np.concatenate([np.asarray(impostor.get((min(a, b), max(a, b)), empty), np.float64)
+                              for i, a in enumerate(draw) for b in draw[i + 1:] if a != b] or [empty])
+        if gen.size and imp.size:
+            out.append(error_rates(gen, imp)["eer"])
+    return np.asarray(out, np.float64)

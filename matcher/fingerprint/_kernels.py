@@ -179,6 +179,12 @@ def _sigmoid(v, mu, tau):
     return 1.0 / (1.0 + math.exp(-tau * (v - mu)))
 
 
+#: histogram bins of :func:`_top_pairs`: the top 16 bits of a float32 (sign, exponent and 7 mantissa
+#: bits) from 2**-7 (bin 0 also takes everything smaller) up to 1.0
+_HIST_BASE = 0x3C00
+_HIST_BINS = 0x3F80 - 0x3C00 + 1
+
+
 @njit(cache=True, nogil=True)
 def _top_pairs(sim, count_max):
     """Indices (flat) of the ``count_max`` largest positive entries, largest first (ties: lower index).
@@ -187,28 +193,43 @@ def _top_pairs(sim, count_max):
     order like the values, as all are positive) above the complement of its
     index, so a larger key is a larger value or, at equal value, a lower
     index. The positive keys are gathered without branches (the sign test is
-    unpredictable), ``np.partition`` selects the largest ``count_max`` and
-    only those are sorted.
+    unpredictable). A histogram of the keys' top 16 bits (128 bins per
+    octave) gives the lowest bin that the ``count_max`` largest reach; only
+    the keys from that bin up are sorted.
     """
     flat = sim.ravel()
     n = flat.size
     bits = flat.view(np.uint32)
+    low = np.uint64(0xFFFFFFFF)
+    if count_max <= 0:
+        return np.zeros(0, np.int64)
     keys = np.empty(n, np.uint64)
     size = 0
-    low = np.uint64(0xFFFFFFFF)
     for q in range(n):
         keys[size] = (np.uint64(bits[q]) << np.uint64(32)) | (low - np.uint64(q))
         size += flat[q] > 0
-    if count_max <= 0:
-        return np.zeros(0, np.int64)
     if size > count_max:
-        chosen = np.sort(np.partition(keys[:size], size - count_max)[size - count_max:])
+        hist = np.zeros(_HIST_BINS, np.int64)
+        for q in range(size):
+            b = min(max(np.int64(keys[q] >> np.uint64(48)) - _HIST_BASE, 0), _HIST_BINS - 1)
+            hist[b] += 1
+        need = count_max
+        t = _HIST_BINS - 1
+        while t > 0 and hist[t] < need:
+            need -= hist[t]
+            t -= 1
+        limit = np.uint64(t + _HIST_BASE) << np.uint64(48) if t > 0 else np.uint64(0)
+        m = 0
+        for q in range(size):
+            keys[m] = keys[q]
+            m += keys[q] >= limit
+        chosen = np.sort(keys[:m])[m - count_max:]
     else:
         chosen = np.sort(keys[:size])
-    m = chosen.size
-    out = np.empty(m, np.int64)
-    for t in range(m):
-        out[t] = np.int64(low - (chosen[m - 1 - t] & low))
+    k = chosen.size
+    out = np.empty(k, np.int64)
+    for t in range(k):
+        out[t] = np.int64(low - (chosen[k - 1 - t] & low))
     return out
 
 

@@ -13,7 +13,7 @@ from ._kernels import _wrap, _wrap_near
 
 #: sha256[:16] of _kernels.py and _popcount.py, whose kernels these inline: Numba's cache
 #: notices changes to this file only (see :mod:`._batch`).
-KERNEL_SOURCES_STAMP = "0a89287a05144237"
+KERNEL_SOURCES_STAMP = "6fdd1189ebf376d4"
 
 
 @njit(cache=True, nogil=True)

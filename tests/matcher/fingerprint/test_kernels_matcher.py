@@ -129,6 +129,18 @@ def test_top_pairs_orders_by_value_then_lower_index(count):
     np.testing.assert_array_equal(_top_pairs(sim, count), want)
 
 
+@pytest.mark.parametrize("count", [3, 30, 120])
+def test_top_pairs_with_tiny_and_equal_values(count):
+    """Values below the selection histogram's lowest bin (2**-7) and long runs of equal values:
+    the histogram only narrows what is sorted, the order stays value first, then lower index."""
+    rng = np.random.default_rng(count)
+    sim = rng.choice(np.array([0.0, 1e-6, 3e-4, 0.004, 0.004, 0.0078125, 0.3, 1.0], np.float32), size=(20, 25))
+    flat = sim.ravel()
+    positive = np.nonzero(flat > 0)[0]
+    want = positive[np.argsort(-flat[positive], kind="stable")][:count]
+    np.testing.assert_array_equal(_top_pairs(sim, count), want)
+
+
 def test_relaxation_matches_reference_with_coincident_and_wrapped_minutiae():
     """Synthetic corners for the loose pre-tests: minutiae at the same place (radial angle of a zero
     vector), directions on both sides of +-pi, distances at the compatibility cut-offs."""

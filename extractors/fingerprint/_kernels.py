@@ -14,6 +14,38 @@ NEIGHBOUR_DC = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
+def crossing_number_map(skeleton, lut):
+    """``lut`` of the 8-neighbour byte of every skeleton pixel (0 elsewhere).
+
+    Bit k of the byte is neighbour k, clockwise from east; pixels outside the
+    image count as off. Only skeleton pixels are visited.
+
+    Parameters
+    ----------
+    skeleton : (H, W) uint8 or bool
+    lut : (256,) uint8
+
+    Returns
+    -------
+    (H, W) uint8
+    """
+    rows, cols = skeleton.shape
+    out = np.zeros((rows, cols), np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            if not skeleton[r, c]:
+                continue
+            code = 0
+            for k in range(8):
+                rr = r + NEIGHBOUR_DR[k]
+                cc = c + NEIGHBOUR_DC[k]
+                if 0 <= rr < rows and 0 <= cc < cols and skeleton[rr, cc]:
+                    code |= 1 << k
+            out[r, c] = lut[code]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def neighbour_runs(skeleton, r, c, run_of):
     """Label the skeleton neighbours of (r, c) by run; return the number of runs.
 

@@ -73,3 +73,15 @@ def trace_branches_reference(skeleton, minutia_id, rows_px, cols_px, max_steps, 
             hit[i, b], length[i, b] = result, steps
             probe_r[i, b], probe_c[i, b] = probe
     return hit, length, probe_r, probe_c
+
+
+def crossing_numbers_reference(skeleton, lut):
+    """Twin of ``crossing_number_map``: the neighbour byte of every pixel by shifted whole-image ORs."""
+    sk = np.asarray(skeleton).astype(np.uint8)
+    padded = np.pad(sk, 1)
+    rows, cols = sk.shape
+    code = np.zeros(sk.shape, dtype=np.uint8)
+    offsets = ((0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1))  # clockwise from east
+    for bit, (dr, dc) in enumerate(offsets):
+        code |= padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols] << bit
+    return lut[code] * sk

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import trace_branches
+from ._kernels import crossing_number_map, trace_branches
 from .orient import OrientationField
 from .params import DEFAULT_PARAMS, ExtractorParams
 from .template import MinutiaKind
@@ -22,8 +22,6 @@ def _crossing_lut() -> np.ndarray:
 
 
 _CROSSING_LUT = _crossing_lut()
-# clockwise from east, matching the kernels' neighbour order
-_OFFSETS = ((0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1), (-1, 0), (-1, 1))
 
 
 def crossing_numbers(skeleton: np.ndarray) -> np.ndarray:
@@ -31,7 +29,8 @@ def crossing_numbers(skeleton: np.ndarray) -> np.ndarray:
 
     The 8 neighbours are packed into one byte and a 256-entry table gives the
     number of 0-to-1 transitions around the pixel (Arcelli & Baja 1985):
-    1 is a ridge ending, 3 a bifurcation, 2 a ridge pixel.
+    1 is a ridge ending, 3 a bifurcation, 2 a ridge pixel. The Numba kernel
+    visits skeleton pixels only (twin: ``_reference.crossing_numbers_reference``).
 
     Parameters
     ----------
@@ -41,13 +40,7 @@ def crossing_numbers(skeleton: np.ndarray) -> np.ndarray:
     -------
     (rows, cols) uint8
     """
-    sk = skeleton.astype(np.uint8)
-    padded = np.pad(sk, 1)
-    rows, cols = sk.shape
-    code = np.zeros(sk.shape, dtype=np.uint8)
-    for bit, (dr, dc) in enumerate(_OFFSETS):
-        code |= padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols] << bit
-    return _CROSSING_LUT[code] * sk
+    return crossing_number_map(np.ascontiguousarray(skeleton, dtype=np.uint8), _CROSSING_LUT)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from biomatch.extractors.fingerprint import extract_fingerprint
-from biomatch.extractors.fingerprint._kernels import trace_branches
-from biomatch.extractors.fingerprint._reference import trace_branches_reference
-from biomatch.extractors.fingerprint.minutiae import crossing_numbers
+from biomatch.extractors.fingerprint._kernels import crossing_number_map, trace_branches
+from biomatch.extractors.fingerprint._reference import crossing_numbers_reference, trace_branches_reference
+from biomatch.extractors.fingerprint.minutiae import _CROSSING_LUT, crossing_numbers
 
 
 def _compare(skeleton: np.ndarray, max_steps=24, probe=9):
@@ -47,3 +47,18 @@ def test_crossing_numbers_on_hand_made_patterns():
     assert cn[4, 1] == 1 and cn[4, 7] == 1 and cn[1, 4] == 1
     assert cn[4, 4] == 3
     assert cn[4, 2] == 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_crossing_numbers_match_reference(fvc_dir, seed):
+    """The kernel against the whole-image numpy twin: a real skeleton (pixels on the image border
+    included) and random ones, with every table entry exercised by a table of distinct values."""
+    rng = np.random.default_rng(seed)
+    trace = {}
+    extract_fingerprint(fvc_dir / "fvc2002_db1_b" / f"10{seed + 1}_1.tif", 500, trace=trace)
+    skeletons = [trace["skeleton"], rng.random((60, 70)) > 0.5, np.ones((5, 6), bool)]
+    distinct = np.arange(256, dtype=np.uint8)
+    for sk in skeletons:
+        sk = np.ascontiguousarray(sk, dtype=np.uint8)
+        for lut in (_CROSSING_LUT, distinct):
+            np.testing.assert_array_equal(crossing_number_map(sk, lut), crossing_numbers_reference(sk, lut))

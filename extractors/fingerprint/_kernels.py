@@ -14,6 +14,38 @@ NEIGHBOUR_DC = np.array([1, 1, 0, -1, -1, -1, 0, 1], dtype=np.int64)
 
 
 @njit(cache=True, nogil=True)
+def overlap_add(filtered, sel_r, sel_c, hop, rows, cols):
+    """Sum of filtered ``2 hop`` x ``2 hop`` blocks placed at hop-grid cells (``sel_r``, ``sel_c``).
+
+    Block b covers the image from ``(sel_r[b] * hop, sel_c[b] * hop)``. The four
+    quadrants are added in the order (0, 0), (0, 1), (1, 0), (1, 1) over all
+    blocks, so every pixel sums its contributions in the same order as the
+    twin's vectorised quadrant additions (bit-identical float32 sums).
+
+    Parameters
+    ----------
+    filtered : (b, 2 hop, 2 hop) float32
+    sel_r, sel_c : (b,) int64
+    hop : int
+    rows, cols : int, the output size (covers every block)
+
+    Returns
+    -------
+    (rows, cols) float32
+    """
+    out = np.zeros((rows, cols), np.float32)
+    for qr in range(2):
+        for qc in range(2):
+            for b in range(filtered.shape[0]):
+                r0 = (sel_r[b] + qr) * hop
+                c0 = (sel_c[b] + qc) * hop
+                for y in range(hop):
+                    for x in range(hop):
+                        out[r0 + y, c0 + x] += filtered[b, qr * hop + y, qc * hop + x]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def crossing_number_map(skeleton, lut):
     """``lut`` of the 8-neighbour byte of every skeleton pixel (0 elsewhere).
 

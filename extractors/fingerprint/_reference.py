@@ -85,3 +85,14 @@ def crossing_numbers_reference(skeleton, lut):
     for bit, (dr, dc) in enumerate(offsets):
         code |= padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols] << bit
     return lut[code] * sk
+
+
+def overlap_add_reference(filtered, sel_r, sel_c, hop, rows, cols):
+    """Twin of ``overlap_add``: four vectorised quadrant additions on a grid of hop x hop cells
+    (within one quadrant no two blocks share a destination cell)."""
+    cells = np.zeros((rows // hop, cols // hop, hop, hop), np.float32)
+    quads = np.asarray(filtered, np.float32).reshape(-1, 2, hop, 2, hop)
+    for qr in (0, 1):
+        for qc in (0, 1):
+            cells[sel_r + qr, sel_c + qc] += quads[:, qr, :, qc, :]
+    return cells.transpose(0, 2, 1, 3).reshape(rows, cols)

@@ -5,6 +5,7 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._kernels import overlap_add
 from .orient import OrientationField
 from .params import DEFAULT_PARAMS, ExtractorParams
 
@@ -116,13 +117,9 @@ def stft_enhance(
     sigma_phi = 1.0 / (2 * np.pi * params.gabor_sigma_along)
     h = block_filters(n, centre_theta + np.pi / 2, period_px, sigma_r, sigma_phi)
     filtered = sfft.irfft2(spectra * h, s=(n, n), workers=1)
-    # overlap-add: each block covers 2 x 2 cells of hop x hop; within one quadrant no two
-    # blocks share a destination cell, so four vectorised additions place everything
-    cells = np.zeros((prow // hop, pcol // hop, hop, hop), np.float32)
-    quads = filtered.reshape(-1, 2, hop, 2, hop)
-    for qr in (0, 1):
-        for qc in (0, 1):
-            cells[sel_r + qr, sel_c + qc] += quads[:, qr, :, qc, :]
-    out = cells.transpose(0, 2, 1, 3).reshape(prow, pcol)[hop:hop + rows, hop:hop + cols].copy()
+    # overlap-add: each block covers 2 x 2 cells of hop x hop (Numba kernel; twin in _reference)
+    summed = overlap_add(np.ascontiguousarray(filtered, np.float32), sel_r.astype(np.int64), sel_c.astype(np.int64),
+                         hop, prow, pcol)
+    out = summed[hop:hop + rows, hop:hop + cols].copy()
     out[~mask] = 0.0
     return out

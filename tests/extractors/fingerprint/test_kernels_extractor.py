@@ -5,8 +5,12 @@ import numpy as np
 import pytest
 
 from biomatch.extractors.fingerprint import extract_fingerprint
-from biomatch.extractors.fingerprint._kernels import crossing_number_map, trace_branches
-from biomatch.extractors.fingerprint._reference import crossing_numbers_reference, trace_branches_reference
+from biomatch.extractors.fingerprint._kernels import crossing_number_map, overlap_add, trace_branches
+from biomatch.extractors.fingerprint._reference import (
+    crossing_numbers_reference,
+    overlap_add_reference,
+    trace_branches_reference,
+)
 from biomatch.extractors.fingerprint.minutiae import _CROSSING_LUT, crossing_numbers
 
 
@@ -62,3 +66,18 @@ def test_crossing_numbers_match_reference(fvc_dir, seed):
         sk = np.ascontiguousarray(sk, dtype=np.uint8)
         for lut in (_CROSSING_LUT, distinct):
             np.testing.assert_array_equal(crossing_number_map(sk, lut), crossing_numbers_reference(sk, lut))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_overlap_add_matches_reference_bit_for_bit(seed):
+    """Overlapping blocks (every cell of a dense patch gets four contributions) must sum in the
+    twin's order, so the float32 results are identical, not merely close."""
+    rng = np.random.default_rng(seed)
+    hop, grid_r, grid_c = 16, 9, 11
+    cells = rng.random((grid_r - 1, grid_c - 1)) > 0.3
+    sel_r, sel_c = np.nonzero(cells)
+    filtered = (rng.standard_normal((sel_r.size, 2 * hop, 2 * hop)) * 10.0 ** rng.integers(-3, 4)).astype(np.float32)
+    got = overlap_add(filtered, sel_r.astype(np.int64), sel_c.astype(np.int64), hop, grid_r * hop, grid_c * hop)
+    want = overlap_add_reference(filtered, sel_r, sel_c, hop, grid_r * hop, grid_c * hop)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)

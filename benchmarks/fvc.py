@@ -209,7 +209,9 @@ def format_table(report: dict) -> str:
     if "mean_eer_fvc2002" in report:
         lo, hi = report["mean_eer_fvc2002_ci95"]
         alo, ahi = report["mean_eer_all_pairs_fvc2002_ci95"]
-        lines.append(f"mean EER FVC2002 DB1-4 {100 * report['mean_eer_fvc2002']:.2f}% (95% {100 * lo:.2f}-{100 * hi:.2f})  "
+        count = sum(1 for name in report["sets"] if name.startswith("fvc2002"))
+        label = "FVC2002 DB1-4" if count == 4 else f"FVC2002 ({count} set{'s' if count > 1 else ''})"
+        lines.append(f"mean EER {label} {100 * report['mean_eer_fvc2002']:.2f}% (95% {100 * lo:.2f}-{100 * hi:.2f})  "
                      f"(all-pairs {100 * report['mean_eer_all_pairs_fvc2002']:.2f}%, 95% {100 * alo:.2f}-{100 * ahi:.2f}; "
                      "finger bootstrap)")
     lines.append(f"extraction median {report['extract_ms_median']:.1f} ms/image (one core); "

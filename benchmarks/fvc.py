@@ -177,12 +177,10 @@ def run_fvc(data: str | os.PathLike | None = None, sets: list[str] | None = None
                            "(Bolle, Ratha & Pankanti 2004, the subsets bootstrap; seed 0); a mean's interval "
                            "averages the sets' replicates, the sets being independent")
     report["mean_eer_all_pairs"] = float(np.mean([s["eer_all_pairs"] for s in per]))
-    fvc2002 = [s for n, s in report["sets"].items() if n.startswith("fvc2002")]
-    if fvc2002:
-        report["mean_eer_fvc2002"] = float(np.mean([s["eer"] for s in fvc2002]))
-        report["mean_eer_all_pairs_fvc2002"] = float(np.mean([s["eer_all_pairs"] for s in fvc2002]))
-        names = [n for n in report["sets"] if n.startswith("fvc2002")]
+    names = [n for n in report["sets"] if n.startswith("fvc2002")]
+    if names:
         for key in ("eer", "eer_all_pairs"):
+            report[f"mean_{key}_fvc2002"] = float(np.mean([report["sets"][n][key] for n in names]))
             report[f"mean_{key}_fvc2002_ci95"] = _interval(np.mean([replicates[n][key] for n in names], axis=0))
     report["extract_ms_median"] = statistics.median(all_ms) if all_ms else None
     report["comparisons_per_s_core"] = cmp_count / cmp_time if cmp_time > 0 else None

@@ -97,11 +97,13 @@ def finger_bootstrap_eer(genuine: dict, impostor: dict, *, resamples: int = 1000
         raise ValueError("the finger bootstrap needs at least two fingers")
     rng = np.random.default_rng(seed)
     empty = np.zeros(0, np.float64)
+    gen_of = {f: np.asarray(genuine[f], np.float64) for f in fingers}
+    imp_of = {key: np.asarray(v, np.float64) for key, v in impostor.items()}
     out = []
     for _ in range(resamples):
         draw = [fingers[i] for i in rng.integers(0, len(fingers), len(fingers))]
-        gen = np.concatenate([np.asarray(genuine[f], np.float64) for f in draw])
-        imp = np.concatenate([np.asarray(impostor.get((min(a, b), max(a, b)), empty), np.float64)
+        gen = np.concatenate([gen_of[f] for f in draw])
+        imp = np.concatenate([imp_of.get((min(a, b), max(a, b)), empty)
                               for i, a in enumerate(draw) for b in draw[i + 1:] if a != b] or [empty])
         if gen.size and imp.size:
             out.append(error_rates(gen, imp)["eer"])

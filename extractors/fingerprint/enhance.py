@@ -118,8 +118,7 @@ def stft_enhance(
     h = block_filters(n, centre_theta + np.pi / 2, period_px, sigma_r, sigma_phi)
     filtered = sfft.irfft2(spectra * h, s=(n, n), workers=1)
     # overlap-add: each block covers 2 x 2 cells of hop x hop (Numba kernel; twin in _reference)
-    summed = overlap_add(np.ascontiguousarray(filtered, np.float32), sel_r.astype(np.int64), sel_c.astype(np.int64),
-                         hop, prow, pcol)
+    summed = overlap_add(np.ascontiguousarray(filtered, np.float32), sel_r, sel_c, hop, prow, pcol)
     out = summed[hop:hop + rows, hop:hop + cols].copy()
     out[~mask] = 0.0
     return out

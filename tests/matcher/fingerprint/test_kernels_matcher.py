@@ -86,6 +86,37 @@ def test_pairing_matches_reference(fvc_template, ka, kb):
     assert got[3] == want[3]
 
 
+@pytest.mark.parametrize("block", [16, 12])
+def test_pairing_matches_reference_with_ties_and_many_minutiae(block):
+    """Synthetic corners: more than 64 minutiae (several words of the loose test's bit mask), many
+    candidates at exactly equal distances (the greedy pairing depends on how ties are ordered), and a
+    block size that is not a power of two (the foreground test divides instead of scaling)."""
+    rng = np.random.default_rng(3)
+    gx, gy = np.meshgrid(np.arange(10) * 13.0, np.arange(9) * 13.0)
+    xa = gx.ravel() + rng.integers(0, 3, gx.size) + 40
+    ya = gy.ravel() + rng.integers(0, 3, gx.size) + 40
+    ta = rng.choice(np.array([0.0, 0.25, np.pi / 2, -np.pi + 0.1]), xa.size)
+    keep = rng.random(xa.size) > 0.1
+    xb = np.concatenate([xa[keep] + 3.0, [10.0, 20.0]])  # every kept minutia 5 px away: equal distances
+    yb = np.concatenate([ya[keep] + 4.0, [10.0, 15.0]])
+    tb = np.concatenate([ta[keep], [0.0, 1.0]])
+    assert xa.size > 64 and xb.size > 64
+    fga = (rng.random((14, 14)) > 0.2).astype(np.uint8)
+    fgb = (rng.random((14, 14)) > 0.2).astype(np.uint8)
+    rows_b = np.flatnonzero(keep)
+    seeds_a = np.array([0, 17, 40, 41, 88])
+    seeds_b = np.array([np.searchsorted(rows_b, k) for k in seeds_a])
+    args = (xa, ya, ta, fga, block, xb, yb, tb, fgb, block, seeds_a, seeds_b, P.pairing_tol_px,
+            P.pairing_tol_slope, P.pairing_tol_rad, P.pairing_min_overlap)
+    got = pair_minutiae(*args)
+    want = pair_minutiae_reference(*args)
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[2], want[2])
+    assert got[3] == want[3]
+    assert got[1].size > 40
+
+
 @pytest.mark.parametrize("ka, kb, rot", [("101_1", "101_2", 0.0), ("101_1", "104_5", 0.4), ("106_3", "106_7", -2.5)])
 def test_orientation_agreement_matches_reference(fvc_template, ka, kb, rot):
     a = prepare(fvc_template("fvc2002_db1_b", ka))

@@ -10,7 +10,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._popcount import popcount64
+from ._popcount import popcount64, trailing_zeros64
 
 
 @njit(cache=True, nogil=True)
@@ -297,52 +297,66 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
     cos_limit = math.cos(cut2 + 1e-6) if cut2 + 1e-6 < math.pi else -2.0
     cos_limit3 = math.cos(cut3 + 1e-6) if cut3 + 1e-6 < math.pi else -2.0
     loose1 = cut1 + 1e-6
-    near = np.zeros(count, np.bool_)
     for t in range(count):
         ia = pa[t]
         ib = pb[t]
-        for k in range(t + 1, count):
-            ex = gxa[k] - gxa[t]
-            ey = gya[k] - gya[t]
-            fx = gxb[k] - gxb[t]
-            fy = gyb[k] - gyb[t]
-            da = math.sqrt(ex * ex + ey * ey)
-            db = math.sqrt(fx * fx + fy * fy)
-            # cos of (rotation of pair t) - (angle of the connecting vector in A - in B), times da * db
-            radial = rot_cos[t] * (ex * fx + ey * fy) + rot_sin[t] * (ey * fx - ex * fy)
-            near[k] = ((rot_cos[t] * rot_cos[k] + rot_sin[t] * rot_sin[k] > cos_limit)
-                       & (abs(da - db) <= loose1)
-                       & ((da * db < 1e-9) | (radial > cos_limit3 * da * db)))
-        for k in range(t + 1, count):
-            if not near[k]:
-                continue
-            ka = pa[k]
-            kb = pb[k]
-            d2 = abs(_wrap_near(_wrap_near(ta[ia] - ta[ka]) - _wrap_near(tb[ib] - tb[kb])))
-            if d2 > cut2:
-                continue
-            dax = xa[ka] - xa[ia]
-            day = ya[ka] - ya[ia]
-            dbx = xb[kb] - xb[ib]
-            dby = yb[kb] - yb[ib]
-            d1 = abs(math.sqrt(dax * dax + day * day) - math.sqrt(dbx * dbx + dby * dby))
-            if d1 > cut1:
-                continue
-            # radial angle: the direction of the more similar pair's minutia against the line
-            # from the other one (atan2 of the plain differences, so coincident minutiae give 0)
-            d3 = abs(_wrap_near(_wrap_near(ta[ia] - math.atan2(ya[ia] - ya[ka], xa[ia] - xa[ka]))
-                                - _wrap_near(tb[ib] - math.atan2(yb[ib] - yb[kb], xb[ib] - xb[kb]))))
-            if d3 > cut3:
-                continue
-            v = _sigmoid(d1, mu1, tau1) * _sigmoid(d2, mu2, tau2) * _sigmoid(d3, mu3, tau3)
-            rt[nnz] = t
-            rk[nnz] = k
-            rv[nnz] = v
-            nnz += 1
-            rt[nnz] = k
-            rk[nnz] = t
-            rv[nnz] = v
-            nnz += 1
+        for k0 in range(t + 1, count, 64):
+            # the loose tests of pairs k0 .. k0 + 63 as one bit mask; the exact tests run on its set bits
+            mask = np.uint64(0)
+            for k in range(k0, min(k0 + 64, count)):
+                ex = gxa[k] - gxa[t]
+                ey = gya[k] - gya[t]
+                fx = gxb[k] - gxb[t]
+                fy = gyb[k] - gyb[t]
+                da = math.sqrt(ex * ex + ey * ey)
+                db = math.sqrt(fx * fx + fy * fy)
+                # cos of (rotation of pair t) - (angle of the connecting vector in A - in B), times da * db
+                radial = rot_cos[t] * (ex * fx + ey * fy) + rot_sin[t] * (ey * fx - ex * fy)
+                near = ((rot_cos[t] * rot_cos[k] + rot_sin[t] * rot_sin[k] > cos_limit)
+                        & (abs(da - db) <= loose1)
+                        & ((da * db < 1e-9) | (radial > cos_limit3 * da * db)))
+                mask |= np.uint64(near) << np.uint64(k - k0)
+            while mask != 0:
+                k = k0 + np.int64(trailing_zeros64(mask))
+                mask &= mask - np.uint64(1)
+                ka = pa[k]
+                kb = pb[k]
+                d2 = abs(_wrap_near(_wrap_near(ta[ia] - ta[ka]) - _wrap_near(tb[ib] - tb[kb])))
+                if d2 > cut2:
+                    continue
+                dax = xa[ka] - xa[ia]
+                day = ya[ka] - ya[ia]
+                dbx = xb[kb] - xb[ib]
+                dby = yb[kb] - yb[ib]
+                d1 = abs(math.sqrt(dax * dax + day * day) - math.sqrt(dbx * dbx + dby * dby))
+                if d1 > cut1:
+                    continue
+                # radial angle: the direction of the more similar pair's minutia against the line
+                # from the other one, compared between the prints. The difference of the two
+                # lines' angles is the angle from B's line to A's, one atan2 of their cross and
+                # dot products. atan2 of a zero vector is 0 (coincident minutiae), so then the
+                # two angles are taken apart, as the twin does.
+                ux = xa[ia] - xa[ka]
+                uy = ya[ia] - ya[ka]
+                vx = xb[ib] - xb[kb]
+                vy = yb[ib] - yb[kb]
+                if (ux == 0.0 and uy == 0.0) or (vx == 0.0 and vy == 0.0):
+                    d3 = abs(_wrap_near(_wrap_near(ta[ia] - math.atan2(uy, ux))
+                                        - _wrap_near(tb[ib] - math.atan2(vy, vx))))
+                else:
+                    d3 = abs(_wrap_near(_wrap_near(ta[ia] - tb[ib])
+                                        - math.atan2(vx * uy - vy * ux, vx * ux + vy * uy)))
+                if d3 > cut3:
+                    continue
+                v = _sigmoid(d1, mu1, tau1) * _sigmoid(d2, mu2, tau2) * _sigmoid(d3, mu3, tau3)
+                rt[nnz] = t
+                rk[nnz] = k
+                rv[nnz] = v
+                nnz += 1
+                rt[nnz] = k
+                rk[nnz] = t
+                rv[nnz] = v
+                nnz += 1
     lam = lam0.copy()
     acc = np.empty(count, dtype=np.float64)
     if count > 1:

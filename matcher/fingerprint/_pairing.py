@@ -14,7 +14,7 @@ from ._popcount import trailing_zeros64
 
 #: sha256[:16] of _kernels.py and _popcount.py, whose kernels these inline: Numba's cache
 #: notices changes to this file only (see :mod:`._batch`).
-KERNEL_SOURCES_STAMP = "712e9f88cb59b487"
+KERNEL_SOURCES_STAMP = "ff5c6e872ac2a6b2"
 
 
 @njit(cache=True, nogil=True)
@@ -169,9 +169,10 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     return best, best_a, best_b, best_seed
 
 
-#: cos and sin of twice each whole-degree angle difference (orientation codes are whole degrees)
-_COS2 = np.cos(np.radians(2.0 * np.arange(180)))
-_SIN2 = np.sin(np.radians(2.0 * np.arange(180)))
+#: cos and sin of twice each whole-degree angle difference (orientation codes are whole degrees),
+#: indexed by the difference plus 179 (-179..179 degrees; a difference d and d + 180 share a value)
+_COS2 = np.cos(np.radians(2.0 * np.arange(180)))[(np.arange(-179, 180)) % 180]
+_SIN2 = np.sin(np.radians(2.0 * np.arange(180)))[(np.arange(-179, 180)) % 180]
 
 
 @njit(cache=True, nogil=True)
@@ -202,7 +203,7 @@ def orientation_agreement(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, y
     -----
     ``cos(2 (d - rot)) = cos 2d cos 2rot + sin 2d sin 2rot``, and ``d``
     is a whole number of degrees, so the sums of ``cos 2d`` and ``sin 2d``
-    come from a 180-entry table and the rotation enters once at the end.
+    come from a table (by difference, -179..179) and the rotation enters once at the end.
     """
     total_c = 0.0
     total_s = 0.0
@@ -210,6 +211,9 @@ def orientation_agreement(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, y
     c = math.cos(rot)
     s = math.sin(rot)
     rb, cb = orient_b.shape
+    # for a power-of-two block, dividing by it equals multiplying by its inverse exactly
+    pow2 = block_b > 0 and block_b & (block_b - 1) == 0
+    scale = 1.0 / block_b
     for r in range(orient_a.shape[0]):
         dy = r * block_a + 0.5 * block_a - ya0
         for q in range(orient_a.shape[1]):
@@ -219,14 +223,18 @@ def orientation_agreement(orient_a, block_a, orient_b, block_b, xa0, ya0, xb0, y
             dx = q * block_a + 0.5 * block_a - xa0
             xb = c * dx + s * dy + xb0
             yb = -s * dx + c * dy + yb0
-            br = int(math.floor(yb / block_b))
-            bc = int(math.floor(xb / block_b))
+            if pow2:
+                br = int(math.floor(yb * scale))
+                bc = int(math.floor(xb * scale))
+            else:
+                br = int(math.floor(yb / block_b))
+                bc = int(math.floor(xb / block_b))
             if br < 0 or br >= rb or bc < 0 or bc >= cb:
                 continue
             tb = orient_b[br, bc]
             if tb == 255:
                 continue
-            d = (np.int64(ta) - np.int64(tb)) % 180
+            d = np.int64(ta) - np.int64(tb) + 179
             total_c += _COS2[d]
             total_s += _SIN2[d]
             count += 1

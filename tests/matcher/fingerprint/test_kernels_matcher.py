@@ -172,11 +172,12 @@ def test_top_pairs_with_tiny_and_equal_values(count):
     np.testing.assert_array_equal(_top_pairs(sim, count), want)
 
 
-def test_relaxation_matches_reference_with_coincident_and_wrapped_minutiae():
+@pytest.mark.parametrize("n", [30, 100])
+def test_relaxation_matches_reference_with_coincident_and_wrapped_minutiae(n):
     """Synthetic corners for the loose pre-tests: minutiae at the same place (radial angle of a zero
-    vector), directions on both sides of +-pi, distances at the compatibility cut-offs."""
+    vector), directions on both sides of +-pi, distances at the compatibility cut-offs; with 100
+    pairs, the pre-test's bit masks span two words."""
     rng = np.random.default_rng(7)
-    n = 30
     xa = np.round(rng.uniform(0, 200, n))
     ya = np.round(rng.uniform(0, 200, n))
     xa[5], ya[5] = xa[4], ya[4]
@@ -188,6 +189,13 @@ def test_relaxation_matches_reference_with_coincident_and_wrapped_minutiae():
     tb[4], tb[5] = ta[4] + 0.05, ta[5] - 0.05
     sim = rng.choice(np.array([0.0, 0.3, 0.6, 0.9], np.float32), size=(n, n))
     sim[4, 4] = sim[5, 5] = 1.0
+    # coincident in A only: B's line from 7 to 6 points at pi, so only the radial angle taken
+    # against that line (not against a zero vector's 0) makes the pairs compatible
+    xa[7], ya[7] = xa[6], ya[6]
+    xb[6], yb[6], xb[7], yb[7] = xa[6], ya[6], xa[6] + 5.0, ya[6]
+    ta[6] = ta[7] = 0.3
+    tb[6] = tb[7] = 0.3 + np.pi - 2 * np.pi
+    sim[6, 6], sim[7, 7] = 1.0, 0.95
     args = (xa, ya, ta, xb, yb, tb, n, P.relax_iterations, P.relax_weight,
             P.mu_p1, P.tau_p1, P.mu_p2, P.tau_p2, P.mu_p3, P.tau_p3)
     got, want = relaxed_pairs(sim, *args), relaxed_pairs_reference(sim, *args)
@@ -195,3 +203,5 @@ def test_relaxation_matches_reference_with_coincident_and_wrapped_minutiae():
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-9)
     assert np.any(got[3] != got[2])  # some pairs were compatible
+    six = np.flatnonzero((got[0] == 6) & (got[1] == 6))[0]
+    assert got[3][six] > P.relax_weight ** P.relax_iterations * got[2][six] * (1 + 1e-6)  # (6, 6) had support

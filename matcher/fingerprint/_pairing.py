@@ -86,6 +86,7 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     bx = np.empty(nb, np.float64)
     by = np.empty(nb, np.float64)
     ax = np.empty(na, np.float64)
+    tol2s = np.empty(na, np.float64)
     ay = np.empty(na, np.float64)
     cand_d = np.empty(na * nb, np.float64)
     cand_i = np.empty(na * nb, np.int64)
@@ -114,11 +115,12 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
         inside_a = _count_in_foreground(fgb, blockb, ax, ay)
         # candidates (d2, i, j) in increasing d2, ties in (i, j) order: each is inserted after
         # the entries not greater than it (a stable insertion sort; a seed has few candidates)
+        for i in range(na):
+            tol = tol_px + tol_slope * math.sqrt((xa[i] - xa[i0]) ** 2 + (ya[i] - ya[i0]) ** 2)
+            tol2s[i] = tol * tol
         count = 0
         for i in range(na):
-            r = math.sqrt((xa[i] - xa[i0]) ** 2 + (ya[i] - ya[i0]) ** 2)
-            tol = tol_px + tol_slope * r
-            tol2 = tol * tol
+            tol2 = tol2s[i]
             loose2 = tol2 * (1.0 + 1e-9) + 1e-9
             xi = xa[i]
             yi = ya[i]

@@ -1,6 +1,8 @@
 """Contextual enhancement: oriented band-pass filtering in short-time Fourier blocks."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import scipy.fft as sfft
 from numpy.lib.stride_tricks import sliding_window_view
@@ -42,16 +44,30 @@ def block_filters(size: int, normal_rad: np.ndarray, period_px: float, sigma_r: 
     fy = sfft.fftfreq(size).astype(np.float32)[:, None]
     fx = sfft.rfftfreq(size).astype(np.float32)[None, :]
     radius = np.sqrt(fx * fx + fy * fy)
-    phi = np.arctan2(fy, fx)
     radial = np.exp(-0.5 * (radius - 1.0 / period_px) ** 2 / sigma_r ** 2)
     radial[0, 0] = 0.0
     which = np.floor(np.mod(normal_rad, np.pi) * (angle_bins / np.pi)).astype(np.int64) % angle_bins
     used, inverse = np.unique(which, return_inverse=True)  # only the bins some block needs
-    centres = ((used + 0.5) * (np.pi / angle_bins)).astype(np.float32)
+    bank = (radial[None] * _angular_responses(size, float(sigma_phi), angle_bins)[used]).astype(np.float32)
+    return bank[inverse.reshape(-1)]
+
+
+@lru_cache(maxsize=8)
+def _angular_responses(size: int, sigma_phi: float, angle_bins: int) -> np.ndarray:
+    """``exp(-dphi^2 / 2 sigma_phi^2)`` of every orientation bin, laid out as ``rfft2`` output.
+
+    It depends on the block geometry and the angular bandwidth only (not on
+    the ridge period), so it is computed once per setting (read-only, shared).
+    """
+    fy = sfft.fftfreq(size).astype(np.float32)[:, None]
+    fx = sfft.rfftfreq(size).astype(np.float32)[None, :]
+    phi = np.arctan2(fy, fx)
+    centres = ((np.arange(angle_bins) + 0.5) * (np.pi / angle_bins)).astype(np.float32)
     dphi = phi[None] - centres[:, None, None]
     dphi = np.mod(dphi + np.pi / 2, np.pi) - np.pi / 2  # the spectrum of a real block is symmetric
-    bank = (radial[None] * np.exp((-0.5 / sigma_phi ** 2) * dphi * dphi)).astype(np.float32)
-    return bank[inverse.reshape(-1)]
+    out = np.exp((-0.5 / sigma_phi ** 2) * dphi * dphi)
+    out.setflags(write=False)
+    return out
 
 
 def stft_enhance(

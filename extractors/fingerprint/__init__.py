@@ -1,7 +1,7 @@
 """Fingerprint extraction: images to :class:`FingerprintTemplate`."""
 from .extract import extract_fingerprint
 from .params import DEFAULT_PARAMS, EXTRACTOR_VERSION, LATENT_PARAMS, WORKING_DPI, ExtractorParams
-from .template import TEMPLATE_VERSION, FingerprintTemplate, MinutiaKind, TemplateVersionError
+from .template import TEMPLATE_VERSION, FingerprintTemplate, MinutiaeSource, MinutiaKind, TemplateVersionError
 
 __all__ = [
     "extract_fingerprint",
@@ -12,6 +12,7 @@ __all__ = [
     "WORKING_DPI",
     "FingerprintTemplate",
     "MinutiaKind",
+    "MinutiaeSource",
     "TemplateVersionError",
     "TEMPLATE_VERSION",
 ]

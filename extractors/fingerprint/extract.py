@@ -10,6 +10,7 @@ from .binarize import binarize_ridges
 from .enhance import stft_enhance
 from .filter import remove_false_minutiae
 from .frequency import ridge_period
+from .leader import leader_minutiae
 from .minutiae import detect_minutiae
 from .normalize import normalize_contrast, resample_to_working_dpi
 from .orient import OrientationField, orientation_field
@@ -17,7 +18,7 @@ from .params import DEFAULT_PARAMS, WORKING_DPI, ExtractorParams
 from .quality import border_distance, minutia_quality, print_quality
 from .segment import segment_foreground
 from .singular import singular_points
-from .template import FingerprintTemplate
+from .template import FingerprintTemplate, MinutiaeSource
 from .thin import thin_ridges
 
 __all__ = ["extract_fingerprint"]
@@ -66,7 +67,16 @@ def extract_fingerprint(
     tensor), segmentation, ridge period, Gabor enhancement, binarisation,
     thinning, minutiae by crossing number with ridge tracing, removal of
     false minutiae, per-minutia quality and singular points.
+
+    With ``params.minutiae_detector == "leader"`` the minutiae come from the
+    LEADER network instead (:func:`.leader.leader_minutiae`), inside the
+    same foreground, and the orientation field, singular points and quality
+    score are computed as above; the enhancement-to-minutiae stages are
+    skipped. About 20 times slower, and more accurate on the FVC sets (see
+    docs/fingerprint.md); templates record their minutiae source.
     """
+    if params.minutiae_detector not in ("ridges", "leader"):
+        raise ValueError(f"unknown minutiae detector {params.minutiae_detector!r}: use 'ridges' or 'leader'")
     grey = resample_to_working_dpi(load_grey(image), dpi, params)
     record = trace.__setitem__ if trace is not None else (lambda key, value: None)
     record("grey", grey)
@@ -81,6 +91,37 @@ def extract_fingerprint(
     record("mask", mask)
     if mask.sum() < params.min_side_px ** 2 // 2:
         raise ValueError("no fingerprint ridges found in the image (blank, flat or pure noise)")
+    if params.minutiae_detector == "leader":
+        x, y, angle, kind, quality = leader_minutiae(grey, mask, params)
+        source = MinutiaeSource.LEADER
+    else:
+        x, y, angle, kind, quality = _ridge_minutiae(norm, field, coherence, mask, params, record)
+        source = MinutiaeSource.RIDGES
+    cores, deltas = singular_points(field, mask, params)
+    orient, block = _block_orientation(field, mask, params.template_block_px)
+    template = FingerprintTemplate(
+        x=x,
+        y=y,
+        angle=angle,
+        kind=kind,
+        quality=quality,
+        width=grey.shape[1],
+        height=grey.shape[0],
+        dpi=WORKING_DPI,
+        quality_score=print_quality(coherence, mask),
+        cores=cores,
+        deltas=deltas,
+        orientation=orient,
+        orientation_block_px=block,
+        minutiae_source=source,
+    )
+    record("minutiae", template)
+    return template.validate()
+
+
+def _ridge_minutiae(norm, field, coherence, mask, params, record):
+    """Minutiae of biomatch's own detector: enhancement, binarisation, thinning, crossing numbers,
+    ridge tracing, removal of false minutiae and per-minutia quality (the default)."""
     period = ridge_period(norm, mask, params)
     record("period", period)
     enhanced = stft_enhance(norm, field, period, mask, params)
@@ -103,25 +144,8 @@ def extract_fingerprint(
     if keep.size > params.max_minutiae:
         best = np.argsort(-quality.astype(np.int64), kind="stable")[: params.max_minutiae]
         keep, quality = keep[np.sort(best)], quality[np.sort(best)]
-    cores, deltas = singular_points(field, mask, params)
-    orient, block = _block_orientation(field, mask, params.template_block_px)
-    template = FingerprintTemplate(
-        x=cand.col[keep].astype(np.float32),
-        y=cand.row[keep].astype(np.float32),
-        angle=cand.angle[keep],
-        kind=cand.kind[keep],
-        quality=quality,
-        width=grey.shape[1],
-        height=grey.shape[0],
-        dpi=WORKING_DPI,
-        quality_score=print_quality(coherence, mask),
-        cores=cores,
-        deltas=deltas,
-        orientation=orient,
-        orientation_block_px=block,
-    )
-    record("minutiae", template)
-    return template.validate()
+    x, y = cand.col[keep].astype(np.float32), cand.row[keep].astype(np.float32)
+    return x, y, cand.angle[keep], cand.kind[keep], quality
 
 
 def _foreground_box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:

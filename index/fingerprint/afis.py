@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from biomatch.extractors.fingerprint.template import TEMPLATE_VERSION, FingerprintTemplate
-from biomatch.matcher.fingerprint import prepare
+from biomatch.extractors.fingerprint.template import TEMPLATE_VERSION, FingerprintTemplate, MinutiaeSource
+from biomatch.matcher.fingerprint import PreparedFingerprint, prepare
 from biomatch.matcher.fingerprint.calibration import default_calibration
 
 from .candidates import POSITIONS, Candidate, FingerScore, check_position as _check_position
@@ -33,8 +33,15 @@ log = logging.getLogger(__name__)
 class Afis(SearchMixin):
     """Fingerprint records and marks of one store with their indexes. Use :meth:`open`; thread-safe."""
 
-    def __init__(self, store, fingers: FingerIndex, marks: FingerIndex, generations: dict):
+    def __init__(self, store, fingers: FingerIndex, marks: FingerIndex, generations: dict,
+                 source: int | None = None, detector: str = "ridges"):
+        if detector not in DETECTORS:
+            raise ValueError(f"unknown minutiae detector {detector!r}: use 'ridges' or 'leader'")
         self.store, self.fingers, self.marks = store, fingers, marks
+        # the minutiae detector of every template stored (None while the store holds none): scores
+        # across detectors are unreliable, so one database keeps to one
+        self._source = source
+        self._default_detector = detector
         self._gen = dict(generations)
         self._lock = threading.RLock()
         self.calibration = default_calibration()  # prints, default rotation bound
@@ -44,8 +51,13 @@ class Afis(SearchMixin):
 
     # ------------------------------------------------------------------ set-up
     @classmethod
-    def open(cls, store) -> "Afis":
-        """Load both derived index files when current, else rebuild them from the store and save them."""
+    def open(cls, store, *, detector: str = "ridges") -> "Afis":
+        """Load both derived index files when current, else rebuild them from the store and save them.
+
+        ``detector`` ("ridges" or "leader") is the minutiae detector of a new,
+        empty store; a store that holds templates keeps the detector they were
+        extracted with (:attr:`detector`).
+        """
         out, gens = {}, {}
         for kind, name in (("fingerprint", "fingers"), ("mark", "marks")):
             path = store.derived_dir / f"afis-{name}.idx"
@@ -55,7 +67,31 @@ class Afis(SearchMixin):
                 index, gen = cls._rebuild(store, kind)
                 save_index(index, path, gen)
             out[name], gens[kind] = index, gen
-        return cls(store, out["fingers"], out["marks"], gens)
+        return cls(store, out["fingers"], out["marks"], gens, _stored_source(store), detector)
+
+    # --------------------------------------------------------- minutiae source
+    @property
+    def detector(self) -> str:
+        """The minutiae detector ("ridges" or "leader") to extract this database's prints and marks with."""
+        if self._source is None:
+            return self._default_detector
+        return MinutiaeSource(self._source).name.lower()
+
+    def _learn_source(self, templates) -> None:
+        if self._source is None:
+            found = [t.minutiae_source for t in templates if t.minutiae_source != MinutiaeSource.IMPORTED]
+            self._source = found[0] if found else None
+
+    def check_source(self, template, what: str = "the probe") -> None:
+        """Refuse a template (or prepared template) whose minutiae come from another detector than the
+        database's: such scores are unreliable (see docs/fingerprint.md). Imported minutiae (an
+        examiner's, another system's) are accepted by any database."""
+        t = template.template if isinstance(template, PreparedFingerprint) else template
+        want = self._source if self._source is not None else DETECTORS[self._default_detector]
+        if t.minutiae_source not in (want, MinutiaeSource.IMPORTED):
+            raise ValueError(f"{what} has minutiae from the {MinutiaeSource(t.minutiae_source).name.lower()} "
+                             f"detector, but this database's are from the {MinutiaeSource(want).name.lower()} "
+                             f"detector: extract it with --minutiae {MinutiaeSource(want).name.lower()}")
 
     @staticmethod
     def _rebuild(store, kind: str) -> tuple[FingerIndex, int]:
@@ -115,6 +151,7 @@ class Afis(SearchMixin):
             if not isinstance(t, FingerprintTemplate):
                 raise ValueError(f"finger {p}: expected a FingerprintTemplate")
             checked[p] = t.validate()
+            self.check_source(t, f"finger {p}")
         prepared = {p: prepare(t) for p, t in checked.items()}
         sha = image_sha256 or {}
         with self._lock:
@@ -125,6 +162,7 @@ class Afis(SearchMixin):
             for (p, pf), fid in zip(prepared.items(), ids):
                 self.fingers.add(fid, rid, p, pf)
             self._advance("fingerprint")
+            self._learn_source(checked.values())
         hits = self.reverse_search(prepared, agency=agency, subject=("record", rid, reference)) if reverse_search else []
         return rid, hits
 
@@ -141,7 +179,8 @@ class Afis(SearchMixin):
         if not ref:
             raise ValueError("the transaction has no TCN (1.009); give a reference")
         impression = "rolled" if any(f.impression == "rolled" for f in tx.fingers) else "plain" if tx.fingers else "unknown"
-        return self.enrol_tenprint(ref, agency, tenprint_templates(tx), impression=impression, restricted=restricted)
+        return self.enrol_tenprint(ref, agency, tenprint_templates(tx, self.detector), impression=impression,
+                                   restricted=restricted)
 
     def delete_record(self, record_id: int) -> int:
         """Delete a tenprint record and its fingers from the store and the index."""
@@ -159,11 +198,13 @@ class Afis(SearchMixin):
                  link: bool = True):
         """Register an unsolved mark; returns ``(mark_id, candidates among the other unsolved marks)``."""
         check_minutiae(template)
+        self.check_source(template, "the mark")
         pm = prepare(template)
         with self._lock:
             mid = self.store.add_mark(case_ref, agency, template.to_bytes(), TEMPLATE_VERSION, image_bytes=image)
             self.marks.add(mid, mid, 0, pm)
             self._advance("mark")
+            self._learn_source([template])
         return mid, (self.link_marks(template, exclude=mid) if link else [])
 
     def update_mark_status(self, mark_id: int, status: str) -> None:
@@ -184,3 +225,20 @@ class Afis(SearchMixin):
             self._advance("mark")
 
     # ------------------------------------------------------------------ search
+
+
+#: The detector names of :attr:`Afis.detector` and their template codes.
+DETECTORS = {"ridges": MinutiaeSource.RIDGES, "leader": MinutiaeSource.LEADER}
+
+
+def _stored_source(store) -> int | None:
+    """The detector of the store's extracted templates (prints first, then marks); None when it holds
+    none (imported minutiae say nothing about it). Stops at the first extracted template."""
+    for kind in ("fingerprint", "mark"):
+        with store.template_snapshot(kind, batch=256) as (_generation, batches):
+            for rows in batches:
+                for r in rows:
+                    source = FingerprintTemplate.from_bytes(r["data"]).minutiae_source
+                    if source != MinutiaeSource.IMPORTED:
+                        return source
+    return None

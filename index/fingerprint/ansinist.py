@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaKind
+from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaeSource, MinutiaKind
 from biomatch.extractors.imageio import decode_image
 
 from .ansinist_legacy import LEGACY_TAGS, field_items, read_legacy, write_legacy
@@ -190,7 +190,7 @@ def _read_incits(rec, what: str) -> tuple[int, int, FingerprintTemplate]:
         x=a[:, 1] * s, y=a[:, 2] * s, angle=np.radians(np.mod(360.0 - 2.0 * a[:, 3], 360.0)),
         kind=np.array([int(kinds.get(int(k), MinutiaKind.OTHER)) for k in a[:, 5]], np.uint8),
         quality=np.clip(a[:, 4], 0, 100).astype(np.uint8), width=max(1, round(w * s)), height=max(1, round(h * s)),
-        dpi=500)
+        dpi=500, minutiae_source=MinutiaeSource.IMPORTED)
     return int(rec.IDC), _position(_text(rec, 134, "0"), what, True), t.validate()
 
 
@@ -300,16 +300,20 @@ def _encode(img: np.ndarray, dpi: float, compression: str) -> bytes:
     return buf.getvalue()
 
 
-def tenprint_templates(tx: Transaction) -> dict[int, FingerprintTemplate]:
-    """One template per finger position: extracted from the image (rolled before plain), else from Type-9."""
-    from biomatch.extractors.fingerprint import extract_fingerprint
+def tenprint_templates(tx: Transaction, detector: str = "ridges") -> dict[int, FingerprintTemplate]:
+    """One template per finger position: extracted from the image (rolled before plain) with the minutiae
+    ``detector`` ("ridges" or "leader"), else from Type-9."""
+    from dataclasses import replace
+
+    from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
 
     rank = {"rolled": 0, "plain": 1, "unknown": 2}
     best: dict[int, FingerImage] = {}
     for f in tx.fingers:
         if f.position not in best or rank[f.impression] < rank[best[f.position].impression]:
             best[f.position] = f
-    out = {p: extract_fingerprint(f.image, f.dpi) for p, f in sorted(best.items())}
+    params = replace(DEFAULT_PARAMS, minutiae_detector=detector)
+    out = {p: extract_fingerprint(f.image, f.dpi, params=params) for p, f in sorted(best.items())}
     for _idc, pos, t in tx.minutiae:
         if pos and pos not in out:
             out[pos] = t

@@ -60,7 +60,7 @@ import numpy as np
 
 from biomatch.extractors.fingerprint.formats._common import (
     angle_to_screen_ccw_deg, round_half_up, screen_ccw_deg_to_angle)
-from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaKind
+from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaeSource, MinutiaKind
 
 __all__ = ["LEGACY_TAGS", "field_items", "read_legacy", "write_legacy", "UNITS_PER_MM"]
 
@@ -207,7 +207,7 @@ def read_legacy(fields: dict[int, list[list[str]]], *, image_mm: tuple[float, fl
     kinds = np.array([int(_TYPES[r[4]]) for r in rows], np.uint8)
     t = FingerprintTemplate(x=x, y=y, angle=screen_ccw_deg_to_angle(np.mod(a[:, 2] + 180.0, 360.0)),
                             kind=kinds, quality=_quality_from_legacy(a[:, 3]), width=width, height=height,
-                            dpi=500, cores=singular[0], deltas=singular[1])
+                            dpi=500, cores=singular[0], deltas=singular[1], minutiae_source=MinutiaeSource.IMPORTED)
     return t.validate()
 
 

@@ -22,7 +22,13 @@ def check_minutiae(template: FingerprintTemplate, what: str = "mark") -> Fingerp
     return template
 
 
-def _from_transaction(data: bytes) -> FingerprintTemplate:
+def _latent_params(detector: str):
+    from dataclasses import replace
+
+    return replace(LATENT_PARAMS, minutiae_detector=detector)
+
+
+def _from_transaction(data: bytes, detector: str = "ridges") -> FingerprintTemplate:
     """The first Type-9 minutiae of an ANSI/NIST-ITL transaction, else its first Type-13 latent, extracted."""
     from .ansinist import read_transaction
 
@@ -30,7 +36,7 @@ def _from_transaction(data: bytes) -> FingerprintTemplate:
     if tx.minutiae:
         return tx.minutiae[0][2]
     if tx.latents:
-        return extract_fingerprint(tx.latents[0].image, tx.latents[0].dpi, params=LATENT_PARAMS)
+        return extract_fingerprint(tx.latents[0].image, tx.latents[0].dpi, params=_latent_params(detector))
     raise ValueError("the ANSI/NIST-ITL transaction holds no Type-9 minutiae and no Type-13 latent image")
 
 
@@ -58,7 +64,7 @@ def _roi(roi, dpi: float) -> np.ndarray | None:
 
 
 def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | None = None,
-                  minutiae_format: str | None = None, **hints) -> FingerprintTemplate:
+                  minutiae_format: str | None = None, detector: str = "ridges", **hints) -> FingerprintTemplate:
     """The template of a mark: examiner minutiae when given, else extracted from the image.
 
     Mark images are extracted with the latent parameters
@@ -80,6 +86,8 @@ def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | N
         latent image), which take precedence over the image.
     minutiae_format : str, optional
         Format of ``minutiae`` (sniffed when omitted).
+    detector : {"ridges", "leader"}
+        Minutiae detector for images (the database's: :attr:`.afis.Afis.detector`).
 
     Raises
     ------
@@ -90,7 +98,7 @@ def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | N
     if minutiae is not None:
         data = bytes(minutiae)
         if minutiae_format in (None, "ansi-nist") and data.startswith(b"1.001:"):
-            return check_minutiae(_from_transaction(data), "the examiner's minutiae")
+            return check_minutiae(_from_transaction(data, detector), "the examiner's minutiae")
         t = read_template(data, minutiae_format, **hints)
         return check_minutiae(t, "the examiner's minutiae")
     if image is None:
@@ -98,7 +106,7 @@ def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | N
     if not 100 <= float(dpi) <= 2000:
         raise ValueError(f"mark resolution must be 100..2000 ppi, got {dpi}")
     poly = _roi(roi, dpi)
-    t = extract_fingerprint(image, dpi, params=LATENT_PARAMS)
+    t = extract_fingerprint(image, dpi, params=_latent_params(detector))
     if poly is not None:
         t = t.select(_inside(poly, t.x.astype(np.float64), t.y.astype(np.float64)))
     return check_minutiae(t)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from biomatch.extractors.fingerprint.template import FingerprintTemplate
+from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaeSource
 from biomatch.matcher.fingerprint import match, prepare
 from biomatch.matcher.fingerprint.params import ANY_ROTATION_PARAMS, DEFAULT_MATCHER_PARAMS
 
@@ -56,6 +56,8 @@ class SearchMixin:
                   for p, t in fingers.items()}
         if not probes:
             raise ValueError("a tenprint search needs at least one finger")
+        for p, t in probes.items():
+            self.check_source(t, f"probe finger {p}")
         found, comparisons = search_records(self.fingers, probes, top=max(3 * top, 50))
         per_record = {rid: {p: (h.row_id, h.score) for p, h in fs.items()} for rid, fs in found.items()}
         thr, _ = self.threshold(comparisons, fpir)
@@ -81,6 +83,7 @@ class SearchMixin:
         _check_top(top)
         self.sync()
         pm = prepare(check_minutiae(mark)) if isinstance(mark, FingerprintTemplate) else mark
+        self.check_source(pm, "the mark")
         positions = None if position_hint is None else [_check_position(p) for p in np.atleast_1d(position_hint)]
         hits, eligible = self.fingers.search(pm, positions=positions, matcher_params=ANY_ROTATION_PARAMS,
                                              top=max(3 * top, 50))
@@ -145,6 +148,7 @@ class SearchMixin:
                    fpir: float = DEFAULT_FPIR) -> list[Candidate]:
         """LT->LT: a mark against the unsolved marks (``exclude``: its own id)."""
         pm = prepare(check_minutiae(mark)) if isinstance(mark, FingerprintTemplate) else mark
+        self.check_source(pm, "the mark")
         return self._mark_candidates({0: pm}, top, fpir, exclude=exclude)[0]
 
     def notify_hits(self, candidates, *, agency: str, subject, kind: str = "search_hit") -> int:
@@ -172,7 +176,10 @@ class SearchMixin:
     def verify(self, a: FingerprintTemplate, b: FingerprintTemplate, *, any_rotation: bool = False) -> dict:
         """1:1 comparison with score, calibrated strength and paired minutiae."""
         params = ANY_ROTATION_PARAMS if any_rotation else DEFAULT_MATCHER_PARAMS
-        r = match(a.validate(), b.validate(), params)
+        sources = {a.validate().minutiae_source, b.validate().minutiae_source} - {MinutiaeSource.IMPORTED}
+        if len(sources) > 1:
+            raise ValueError("the two prints' minutiae come from different detectors; extract both with one")
+        r = match(a, b, params)
         st = (self.mark_calibration if any_rotation else self.calibration).strength(r.score)
         return {"score": r.score, "fmr": st.fmr, "fmr_is_bound": st.fmr_is_bound, "strength": st.strength,
                 "pairs": r.pairs.tolist()}

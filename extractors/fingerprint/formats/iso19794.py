@@ -61,7 +61,7 @@ from biomatch.extractors.fingerprint.formats._common import (
     round_half_up,
     screen_ccw_deg_to_angle,
 )
-from biomatch.extractors.fingerprint.template import FingerprintTemplate
+from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaeSource
 
 __all__ = ["IsoFingerView", "IsoRecord", "ISO_MAGIC", "read_iso_record", "read_iso", "write_iso"]
 
@@ -152,7 +152,7 @@ def _read_view(data: bytes, off: int, index: int, width: int, height: int, dpi: 
     template = FingerprintTemplate(
         x=x.astype(np.float32), y=y.astype(np.float32), angle=screen_ccw_deg_to_angle(code * _UNIT_DEG),
         kind=kind.astype(np.uint8), quality=quality.astype(np.uint8),
-        width=width, height=height, dpi=dpi, quality_score=finger_quality,
+        width=width, height=height, dpi=dpi, quality_score=finger_quality, minutiae_source=MinutiaeSource.IMPORTED,
     ).validate()
     view = IsoFingerView(position, view_impression >> 4, view_impression & 0x0F, finger_quality, template,
                          data[off : off + ext_len])

@@ -45,7 +45,7 @@ from biomatch.extractors.fingerprint.formats._common import (
     read_source,
     screen_ccw_deg_to_angle,
 )
-from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaKind
+from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaeSource, MinutiaKind
 
 __all__ = ["read_json", "write_json", "JSON_FORMAT_NAME", "ANGLE_CONVENTIONS"]
 
@@ -154,7 +154,7 @@ def read_json(source) -> FingerprintTemplate:
     return FingerprintTemplate(
         x=rows[:, 0], y=rows[:, 1], angle=screen_ccw_deg_to_angle(np.mod(screen_ccw, 360.0)),
         kind=rows[:, 3].astype(np.uint8), quality=rows[:, 4].astype(np.uint8),
-        width=width, height=height, dpi=dpi, quality_score=quality_score,
+        width=width, height=height, dpi=dpi, quality_score=quality_score, minutiae_source=MinutiaeSource.IMPORTED,
     ).validate()
 
 

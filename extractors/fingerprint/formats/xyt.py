@@ -49,7 +49,7 @@ from biomatch.extractors.fingerprint.formats._common import (
     round_half_up,
     screen_ccw_deg_to_angle,
 )
-from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaKind
+from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaeSource, MinutiaKind
 
 __all__ = ["read_xyt", "write_xyt", "XYT_REPS"]
 
@@ -165,6 +165,7 @@ def read_xyt(
         width=width,
         height=height,
         dpi=dpi,
+        minutiae_source=MinutiaeSource.IMPORTED,
     ).validate()
 
 

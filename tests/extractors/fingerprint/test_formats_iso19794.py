@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from biomatch.extractors.fingerprint.formats import read_iso, read_iso_record, write_iso
-from biomatch.extractors.fingerprint.template import FingerprintTemplate
+from biomatch.extractors.fingerprint.template import FingerprintTemplate, MinutiaeSource
 
 W, H = 388, 374
 
@@ -112,7 +112,8 @@ def test_template_on_format_grid_round_trips_exactly(rows, quality_score, dpi):
     arr = np.array(rows, dtype=np.int64).reshape(-1, 5)
     angle = np.radians(np.mod(360.0 - arr[:, 3] * 1.40625, 360.0)).astype(np.float32)
     t = FingerprintTemplate(x=arr[:, 1], y=arr[:, 2], angle=angle, kind=arr[:, 0], quality=arr[:, 4],
-                            width=W, height=H, dpi=dpi, quality_score=quality_score)
+                            width=W, height=H, dpi=dpi, quality_score=quality_score,
+                            minutiae_source=MinutiaeSource.IMPORTED)  # the format carries no detector
     assert read_iso(write_iso(t)) == t
 
 

@@ -18,11 +18,12 @@ import json
 import math
 import os
 import time
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
-from biomatch.extractors.fingerprint import extract_fingerprint
+from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
 from biomatch.extractors.imageio import load_grey
 from biomatch.index.fingerprint.decision import mark_calibration, search_threshold
 from biomatch.index.fingerprint.gallery import FingerIndex
@@ -92,10 +93,13 @@ def _summary(r, thr):
 
 def run_afis(data=None, *, scale: int = 10_000, scale_probes: int = 30, scale_exhaustive: int = 10,
              scale_exhaustive_marks: int | None = None, seed: int = 7, fvc: bool = True,
-             index_params: IndexParams = DEFAULT_INDEX_PARAMS, progress=print) -> dict:
+             index_params: IndexParams = DEFAULT_INDEX_PARAMS, progress=print, minutiae: str = "ridges") -> dict:
+    if minutiae not in ("ridges", "leader"):
+        raise ValueError(f"unknown minutiae detector {minutiae!r}: use 'ridges' or 'leader'")
     items = _load(data)
     t0 = time.perf_counter()
-    temps = {k: extract_fingerprint(p, dpi) for k, (p, dpi) in items.items()}
+    params = replace(DEFAULT_PARAMS, minutiae_detector=minutiae)
+    temps = {k: extract_fingerprint(p, dpi, params=params) for k, (p, dpi) in items.items()}
     progress(f"extracted {len(temps)} prints in {time.perf_counter() - t0:.1f} s")
     fingers = sorted({(s, f) for s, f, _ in temps})
     gal = FingerIndex()
@@ -108,10 +112,11 @@ def run_afis(data=None, *, scale: int = 10_000, scale_probes: int = 30, scale_ex
                 probes.append(prepare(temps[(s, f, i)]))
                 mates.append(slot)
     thr, resolved = search_threshold(len(gal))
-    report = {"gallery": len(gal), "threshold_fpir_1pct": thr, "threshold_resolved": resolved}
+    report = {"gallery": len(gal), "threshold_fpir_1pct": thr, "threshold_resolved": resolved,
+              "minutiae_detector": minutiae}
     rng = np.random.default_rng(seed)
     if fvc:
-        report.update(_fvc_identification(gal, items, fingers, probes, mates, thr, rng, progress))
+        report.update(_fvc_identification(gal, items, fingers, probes, mates, thr, rng, progress, minutiae))
     if scale:
         report["scale"] = run_scale(temps, fingers, scale, scale_probes, rng, progress, scale_exhaustive,
                                     scale_exhaustive_marks, index_params)
@@ -119,7 +124,7 @@ def run_afis(data=None, *, scale: int = 10_000, scale_probes: int = 30, scale_ex
     return report
 
 
-def _fvc_identification(gal, items, fingers, probes, mates, thr, rng, progress) -> dict:
+def _fvc_identification(gal, items, fingers, probes, mates, thr, rng, progress, minutiae="ridges") -> dict:
     report = {}
     report["identification"] = {"exhaustive": _summary(_ranks(gal, probes, mates, exhaustive=True), thr)}
     for k in (6, 12):
@@ -132,7 +137,7 @@ def _fvc_identification(gal, items, fingers, probes, mates, thr, rng, progress) 
                 path, dpi = items[(s, f, i)]
                 img, roi = _mark_image(path, dpi, rng, rotate=True, with_roi=True)
                 try:
-                    t = mark_template(img, dpi=dpi, roi=roi)
+                    t = mark_template(img, dpi=dpi, roi=roi, detector=minutiae)
                 except ValueError:  # fewer than 6 minutiae: refused, as the service would
                     continue
                 mprobes.append(prepare(t))

@@ -24,7 +24,7 @@ from ._kernels import _wrap
 from ._pairing import orientation_agreement, pair_minutiae
 
 #: sha256[:16] of _kernels.py, _pairing.py and _popcount.py (see the module docstring).
-KERNEL_SOURCES_STAMP = "eabdf285f0ada4cd"
+KERNEL_SOURCES_STAMP = "52008c8aab6e88fd"
 
 # layout of the parameter vector
 P_MAX_DIR, P_MIN_BITS, P_ITER, P_WEIGHT, P_MU1, P_TAU1, P_MU2, P_TAU2, P_MU3, P_TAU3 = range(10)

@@ -86,8 +86,8 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     bx = np.empty(nb, np.float64)
     by = np.empty(nb, np.float64)
     ax = np.empty(na, np.float64)
-    tol2s = np.empty(na, np.float64)
     ay = np.empty(na, np.float64)
+    tol2s = np.empty(na, np.float64)  # squared pairing tolerance of each minutia of A under the seed
     cand_d = np.empty(na * nb, np.float64)
     cand_i = np.empty(na * nb, np.int64)
     cand_j = np.empty(na * nb, np.int64)
@@ -113,11 +113,11 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
             ay[i] = -sn * dx + c * dy + yb[j0]
         inside_b = _count_in_foreground(fga, blocka, bx, by)
         inside_a = _count_in_foreground(fgb, blockb, ax, ay)
-        # candidates (d2, i, j) in increasing d2, ties in (i, j) order: each is inserted after
-        # the entries not greater than it (a stable insertion sort; a seed has few candidates)
         for i in range(na):
             tol = tol_px + tol_slope * math.sqrt((xa[i] - xa[i0]) ** 2 + (ya[i] - ya[i0]) ** 2)
             tol2s[i] = tol * tol
+        # candidates (d2, i, j) in increasing d2, ties in (i, j) order: each is inserted after
+        # the entries not greater than it (a stable insertion sort; a seed has few candidates)
         count = 0
         for i in range(na):
             tol2 = tol2s[i]

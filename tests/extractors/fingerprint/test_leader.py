@@ -57,6 +57,13 @@ def test_leader_templates_accept_mates_and_reject_impostors(leader_template):
         assert score(probe, prepare(leader_template(other))) < threshold
 
 
+def test_oversized_print_is_refused_before_the_network_runs():
+    big = np.full((1500, 1500), 200, np.uint8)
+    big[::9] = 40  # ridges, so that segmentation finds a print
+    with pytest.raises(ValueError, match="LEADER detector takes at most 2.0 million"):
+        extract_fingerprint(big, 500, params=LEADER)
+
+
 def test_unknown_detector_is_a_clear_error(fvc_dir):
     with pytest.raises(ValueError, match="unknown minutiae detector 'cnn'"):
         extract_fingerprint(str(fvc_dir / "fvc2002_db1_b" / "101_1.tif"), 500,

@@ -156,3 +156,24 @@ def test_afis_restricted_record_is_its_owners_only(api, fvc_dir):
     assert de.post("/afis/search/print", data={"positions": "1"}, files=probe).json()["candidates"] == []
     assert de.get(f"/afis/records/{rid}/type9").status_code == 403
     assert fr.get(f"/afis/records/{rid}/type9").status_code == 200
+
+
+def test_afis_service_with_the_leader_detector(tmp_path, fvc_dir, fvc_template):
+    """A service configured for LEADER extracts uploads with it; ridge-traced native templates are refused."""
+    with open_api(Settings(home=tmp_path / "home", fingerprint_minutiae="leader")) as api:
+        fr = api.as_key("enroller", "examiner", agency="FR")
+        r = fr.post("/afis/tenprints", data={"reference": "TP-1", "positions": "1,2"},
+                    files=[("images", _img(fvc_dir, "101_1")), ("images", _img(fvc_dir, "102_1"))])
+        assert r.status_code == 201, r.text
+        r = fr.post("/afis/search/print", data={"positions": "2"}, files=[("images", _img(fvc_dir, "102_3"))])
+        assert r.status_code == 200, r.text
+        assert r.json()["candidates"][0]["reference"] == "TP-1" and r.json()["candidates"][0]["hit"]
+        r = fr.post("/afis/search/mark", data={"roi": json.dumps([[60, 60], [330, 60], [330, 320], [60, 320]])},
+                    files={"image": _img(fvc_dir, "101_4")})
+        assert r.status_code == 200, r.text
+        assert r.json()["candidates"][0]["reference"] == "TP-1"
+        native = write_template(fvc_template(SET, "103_5"), "native")  # extracted with the ridge tracer
+        r = fr.post("/afis/marks", data={"case_ref": "CASE-1"},
+                    files={"minutiae": ("m.bmfp", native, "application/octet-stream")})
+        assert r.status_code in (400, 422) and "ridges detector" in r.text
+        assert fr.get("/afis/marks").json() == []

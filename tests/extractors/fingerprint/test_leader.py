@@ -75,3 +75,23 @@ def test_unknown_minutiae_source_code_is_rejected(fvc_template):
     data[15] = 7  # the header byte that holds the source
     with pytest.raises(ValueError, match="unknown minutiae source code 7"):
         FingerprintTemplate.from_bytes(bytes(data))
+
+
+def test_marks_keep_lower_scored_leader_detections(fvc_dir):
+    """A noisy window of a real print, searched as a mark: LEADER minutiae with the latent parameters,
+    which keep detections down to a lower score than prints do."""
+    from biomatch.extractors.fingerprint import LATENT_PARAMS
+    from biomatch.extractors.imageio import load_grey
+    from biomatch.index.fingerprint.marks import mark_template
+
+    img = load_grey(fvc_dir / "fvc2002_db1_b" / "103_2.tif")
+    h, w = img.shape
+    window = img[h // 4: h // 4 + h // 2, w // 5: w // 5 + 3 * w // 5].astype(np.float32)
+    window = np.clip(window + np.random.default_rng(3).normal(0, 12, window.shape), 0, 255).astype(np.uint8)
+    mark = mark_template(window, detector="leader")
+    assert mark.minutiae_source == MinutiaeSource.LEADER
+    assert LATENT_PARAMS.leader_min_quality < DEFAULT_PARAMS.leader_min_quality
+    strict = extract_fingerprint(window, 500, params=replace(LATENT_PARAMS, minutiae_detector="leader",
+                                                              leader_min_quality=DEFAULT_PARAMS.leader_min_quality))
+    assert len(mark) > len(strict) >= 1
+    assert mark.quality.min() < 55 <= strict.quality.min()

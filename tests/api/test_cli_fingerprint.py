@@ -65,3 +65,15 @@ def test_extract_latent_writes_the_latent_template(fvc_dir, tmp_path):
     want = extract_fingerprint(img, 500, params=LATENT_PARAMS)
     np.testing.assert_array_equal(written.x, want.x)
     assert len(written) < len(extract_fingerprint(img, 500))
+
+
+def test_leader_extract_then_compare_warns_across_detectors(fvc_dir, tmp_path, capsys):
+    d = fvc_dir / "fvc2002_db1_b"
+    out = tmp_path / "a.bmfp"
+    assert main(["fingerprint", "extract", str(d / "101_1.tif"), "--minutiae", "leader", "-o", str(out)]) == 0
+    assert "leader detector" in capsys.readouterr().out
+    assert main(["fingerprint", "compare", str(out), str(d / "101_2.tif"), "--minutiae", "leader"]) == 0
+    cap = capsys.readouterr()
+    assert "decision  MATCH" in cap.out and "different detectors" not in cap.err
+    assert main(["fingerprint", "compare", str(out), str(d / "101_2.tif")]) == 0  # the image: ridge tracer
+    assert "different detectors (leader and ridges)" in capsys.readouterr().err

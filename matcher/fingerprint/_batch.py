@@ -19,12 +19,12 @@ import math
 import numpy as np
 from numba import njit
 
-from ._kernels import compare_cylinders
 from ._kernels import _wrap
 from ._pairing import orientation_agreement, pair_minutiae
+from ._relaxation import compare_cylinders
 
-#: sha256[:16] of _kernels.py, _pairing.py and _popcount.py (see the module docstring).
-KERNEL_SOURCES_STAMP = "52008c8aab6e88fd"
+#: sha256[:16] of _kernels.py, _pairing.py, _popcount.py and _relaxation.py (see the module docstring).
+KERNEL_SOURCES_STAMP = "e45fa1f82b4fc864"
 
 # layout of the parameter vector
 P_MAX_DIR, P_MIN_BITS, P_ITER, P_WEIGHT, P_MU1, P_TAU1, P_MU2, P_TAU2, P_MU3, P_TAU3 = range(10)

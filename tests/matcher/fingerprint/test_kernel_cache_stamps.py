@@ -13,14 +13,17 @@ from pathlib import Path
 import pytest
 
 import biomatch.matcher.fingerprint as pkg
-from biomatch.matcher.fingerprint import _batch, _pairing
+from biomatch.matcher.fingerprint import _batch, _kernels, _pairing, _relaxation
 
 ROOT = Path(pkg.__file__).parent
 
 DEPENDS = {
-    _batch: ("_kernels.py", "_pairing.py", "_popcount.py"),
+    _batch: ("_kernels.py", "_pairing.py", "_popcount.py", "_relaxation.py"),
+    _kernels: ("_popcount.py",),
     _pairing: ("_kernels.py", "_popcount.py"),
+    _relaxation: ("_kernels.py", "_popcount.py"),
 }
+KERNEL_FILES = ("_kernels.py", "_pairing.py", "_popcount.py", "_relaxation.py")
 
 
 def _stamp(names) -> str:
@@ -39,9 +42,11 @@ def test_kernel_sources_stamp_is_current(module):
 
 
 def test_every_cross_module_kernel_import_is_stamped():
-    # a module importing kernels from a sibling file must be listed above
+    # a module importing kernels or intrinsics from a sibling file must be listed above, with that file
     for path in ROOT.glob("_*.py"):
         text = path.read_text()
-        imports_kernels = any(f"from .{dep[:-3]} import" in text for dep in ("_kernels.py", "_pairing.py"))
-        if imports_kernels and "@njit(cache=True" in text:
-            assert any(Path(m.__file__).name == path.name for m in DEPENDS), f"{path.name} needs a stamp"
+        imported = {dep for dep in KERNEL_FILES if f"from .{dep[:-3]} import" in text}
+        if imported and "@njit(cache=True" in text:
+            stamped = [deps for m, deps in DEPENDS.items() if Path(m.__file__).name == path.name]
+            assert stamped, f"{path.name} needs a stamp"
+            assert imported <= set(stamped[0]), f"{path.name}: the stamp must cover {sorted(imported)}"

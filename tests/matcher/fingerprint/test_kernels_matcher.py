@@ -6,8 +6,9 @@ import pytest
 
 from biomatch.matcher.fingerprint import DEFAULT_MATCHER_PARAMS as P
 from biomatch.matcher.fingerprint import prepare
-from biomatch.matcher.fingerprint._kernels import _top_pairs, build_cylinders, relaxed_pairs, similarity_matrix
+from biomatch.matcher.fingerprint._kernels import build_cylinders, similarity_matrix
 from biomatch.matcher.fingerprint._pairing import orientation_agreement, pair_minutiae
+from biomatch.matcher.fingerprint._relaxation import _top_pairs, relaxed_pairs
 from biomatch.matcher.fingerprint._reference import (
     build_cylinders_reference,
     orientation_agreement_reference,

@@ -94,11 +94,9 @@ def _summary(r, thr):
 def run_afis(data=None, *, scale: int = 10_000, scale_probes: int = 30, scale_exhaustive: int = 10,
              scale_exhaustive_marks: int | None = None, seed: int = 7, fvc: bool = True,
              index_params: IndexParams = DEFAULT_INDEX_PARAMS, progress=print, minutiae: str = "ridges") -> dict:
-    if minutiae not in ("ridges", "leader"):
-        raise ValueError(f"unknown minutiae detector {minutiae!r}: use 'ridges' or 'leader'")
+    params = replace(DEFAULT_PARAMS, minutiae_detector=minutiae)  # ValueError for an unknown detector
     items = _load(data)
     t0 = time.perf_counter()
-    params = replace(DEFAULT_PARAMS, minutiae_detector=minutiae)
     temps = {k: extract_fingerprint(p, dpi, params=params) for k, (p, dpi) in items.items()}
     progress(f"extracted {len(temps)} prints in {time.perf_counter() - t0:.1f} s")
     fingers = sorted({(s, f) for s, f, _ in temps})

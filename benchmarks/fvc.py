@@ -140,9 +140,7 @@ def run_fvc(data: str | os.PathLike | None = None, sets: list[str] | None = None
     minutiae : {"ridges", "leader"}
         The extractor's minutiae detector (``ExtractorParams.minutiae_detector``).
     """
-    params = replace(DEFAULT_PARAMS, minutiae_detector=minutiae)
-    if minutiae not in ("ridges", "leader"):
-        raise ValueError(f"unknown minutiae detector {minutiae!r}: use 'ridges' or 'leader'")
+    params = replace(DEFAULT_PARAMS, minutiae_detector=minutiae)  # ValueError for an unknown detector
     root = Path(data) if data else data_root() / "fingerprints"
     if not root.is_dir():
         raise ValueError(f"{root}: no such data folder")

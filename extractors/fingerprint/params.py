@@ -8,12 +8,22 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 
-__all__ = ["ExtractorParams", "DEFAULT_PARAMS", "LATENT_PARAMS", "EXTRACTOR_VERSION", "WORKING_DPI"]
+__all__ = ["ExtractorParams", "DEFAULT_PARAMS", "LATENT_PARAMS", "EXTRACTOR_VERSION", "WORKING_DPI",
+           "MINUTIAE_DETECTORS", "check_minutiae_detector"]
 
 #: Bumped whenever a parameter or a stage changes what templates contain.
 EXTRACTOR_VERSION = 1
 #: All extraction happens at this resolution; other inputs are resampled.
 WORKING_DPI = 500
+#: The minutiae detectors ``ExtractorParams.minutiae_detector`` can name.
+MINUTIAE_DETECTORS = ("ridges", "leader")
+
+
+def check_minutiae_detector(name: str) -> str:
+    """Return ``name`` if it is one of :data:`MINUTIAE_DETECTORS`; else raise ``ValueError`` naming it."""
+    if name not in MINUTIAE_DETECTORS:
+        raise ValueError(f"unknown minutiae detector {name!r}: use 'ridges' or 'leader'")
+    return name
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,9 @@ class ExtractorParams:
     template_block_px: int = 16
     singular_block_px: int = 8
     singular_min_coherence: float = 0.2
+
+    def __post_init__(self):
+        check_minutiae_detector(self.minutiae_detector)
 
     def to_json(self) -> str:
         """Serialise to JSON (for experiment logs and reproducibility)."""

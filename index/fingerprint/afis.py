@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from biomatch.extractors.fingerprint.params import check_minutiae_detector
 from biomatch.extractors.fingerprint.template import TEMPLATE_VERSION, FingerprintTemplate, MinutiaeSource
 from biomatch.matcher.fingerprint import PreparedFingerprint, prepare
 from biomatch.matcher.fingerprint.calibration import default_calibration
@@ -35,8 +36,7 @@ class Afis(SearchMixin):
 
     def __init__(self, store, fingers: FingerIndex, marks: FingerIndex, generations: dict,
                  source: int | None = None, detector: str = "ridges"):
-        if detector not in DETECTORS:
-            raise ValueError(f"unknown minutiae detector {detector!r}: use 'ridges' or 'leader'")
+        check_minutiae_detector(detector)
         self.store, self.fingers, self.marks = store, fingers, marks
         # the minutiae detector of every template stored (None while the store holds none): scores
         # across detectors are unreliable, so one database keeps to one

@@ -133,7 +133,8 @@ def _print(upload: UploadFile, settings, dpi: float, detector: str):
 
     from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
 
-    return extract_fingerprint(_grey(upload, settings), dpi, params=replace(DEFAULT_PARAMS, minutiae_detector=detector))
+    params = replace(DEFAULT_PARAMS, minutiae_detector=detector)
+    return extract_fingerprint(_grey(upload, settings), dpi, params=params)
 
 
 def _positions(text: str, n: int) -> list[int]:
@@ -219,8 +220,8 @@ def search_print(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: S
                  fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
     """Hits on other agencies' records notify them; restricted records of other agencies are hidden."""
     top = min(top or settings.default_candidates, settings.max_candidates)
-    cands, thr = timed("print search", afis.search_tenprint, _fingers(images, positions, settings, dpi, afis.detector), top=top,
-                       fpir=fpir, requester=user.agency)
+    fingers = _fingers(images, positions, settings, dpi, afis.detector)
+    cands, thr = timed("print search", afis.search_tenprint, fingers, top=top, fpir=fpir, requester=user.agency)
     afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "print search"))
     out = candidates_out(cands, afis.store, user)
     audit("afis.search_print", result_ids=[c.id for c in cands],
@@ -250,8 +251,9 @@ def search_mark(user: ExaminerUser, audit: AuditDep, afis: AfisDep, settings: Se
                 fpir: Annotated[float, Form(gt=0, lt=1)] = 0.01) -> SearchOut:
     top = min(top or settings.default_candidates, settings.max_candidates)
     hint = None if not position_hint else _positions(position_hint, len(position_hint.split(",")))
-    cands, thr = timed("mark search", afis.search_mark, mark_template(settings, image, minutiae, dpi, roi, afis.detector), top=top,
-                       position_hint=hint, fpir=fpir, requester=user.agency)
+    mark = mark_template(settings, image, minutiae, dpi, roi, afis.detector)
+    cands, thr = timed("mark search", afis.search_mark, mark, top=top, position_hint=hint, fpir=fpir,
+                       requester=user.agency)
     afis.notify_hits(cands, agency=user.agency, subject=("search", 0, "mark search"))
     out = candidates_out(cands, afis.store, user)
     audit("afis.search_mark", result_ids=[c.id for c in cands],

@@ -15,7 +15,7 @@ from ._popcount import trailing_zeros64
 
 #: sha256[:16] of _kernels.py and _popcount.py, whose kernels these inline: Numba's cache
 #: notices changes to this file only (see :mod:`._batch`).
-KERNEL_SOURCES_STAMP = "1d4d97aad13c4348"
+KERNEL_SOURCES_STAMP = "baea6a134a033b23"
 
 
 @njit(cache=True, nogil=True)

@@ -133,6 +133,33 @@ def test_orientation_agreement_matches_reference(fvc_template, ka, kb, rot):
     assert same[0] == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("max_dir", [P.max_direction_diff_rad, np.pi])
+def test_similarity_matches_reference_past_64_columns_and_at_the_window_edges(fvc_template, max_dir):
+    """The direction window is tested 64 columns at a time on directions reduced to [0, 2 pi):
+    more than 64 candidate cylinders, directions exactly at the window's edges, across the
+    0 / 2 pi seam and just below 2 pi must all give the reference's similarities."""
+    a = prepare(fvc_template("fvc2002_db1_b", "101_1"))
+    b = prepare(fvc_template("fvc2002_db1_b", "101_2"))
+    reps = -(-70 // len(b))  # enough copies of B's cylinders for more than 64 columns
+    bits, valid, cells = (np.ascontiguousarray(np.tile(v, (reps, 1))) for v in (b.bits, b.valid, b.cells))
+    rng = np.random.default_rng(5)
+    angle = rng.uniform(0, 2 * np.pi, bits.shape[0])
+    a0 = float(a.angle[0])
+    edges = [a0 + max_dir, a0 - max_dir, a0 + max_dir + 1e-12, a0 - max_dir - 1e-12, 0.0,
+             np.nextafter(2 * np.pi, 0), 2 * np.pi - 1e-9, a0]
+    angle[:len(edges)] = np.mod(edges, 2 * np.pi)
+    assert bits.shape[0] > 64
+    m = cell_offsets(P.radius_px, P.cells).shape[0]
+    sim = similarity_matrix(a.bits, a.valid, a.cells, a.angle, bits, valid, cells, angle, max_dir,
+                            a.min_matchable_cells)
+    ref = similarity_reference(_unpack(a.bits, m, P.layers), _unpack(a.valid, m, P.layers)[:, :, 0], a.angle,
+                               _unpack(bits, m, P.layers), _unpack(valid, m, P.layers)[:, :, 0], angle,
+                               max_dir, a.min_matchable_cells * P.layers)
+    np.testing.assert_allclose(sim, ref, atol=1e-6)
+    np.testing.assert_array_equal(sim > 0, ref > 0)
+    assert (sim[:, 64:] > 0).any()
+
+
 def test_relaxation_matches_reference_on_many_pairs(fvc_template):
     """All ordered pairs of a few distorted, minutiae-rich prints: covers angle wrap-around corners."""
     keys = ["101_1", "101_2", "102_1", "103_4", "107_6"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..extractors.fingerprint import EXTRACTOR_VERSION
 from ..matcher.fingerprint.calibration import ScoreCalibration
 from ..matcher.fingerprint.params import MATCHER_VERSION
 
@@ -22,7 +23,8 @@ from ..matcher.fingerprint.params import MATCHER_VERSION
 def calibration_from_report(report: dict) -> ScoreCalibration:
     scores = np.concatenate([np.asarray(s["impostor_all_scores"], np.float64) for s in report["sets"].values()])
     names = ", ".join(report["sets"])
-    return ScoreCalibration(MATCHER_VERSION, scores, f"FVC all-pairs impostor comparisons of {names}")
+    return ScoreCalibration(MATCHER_VERSION, scores, f"FVC all-pairs impostor comparisons of {names} "
+                            f"(extractor version {EXTRACTOR_VERSION})")
 
 
 def main(argv=None) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..extractors.fingerprint import LATENT_PARAMS, extract_fingerprint
+from ..extractors.fingerprint import EXTRACTOR_VERSION, LATENT_PARAMS, extract_fingerprint
 from ..extractors.fingerprint.template import FingerprintTemplate
 from ..matcher.fingerprint import PreparedGallery, prepare, score_many
 from ..matcher.fingerprint.calibration import ScoreCalibration
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     cal = ScoreCalibration(MATCHER_VERSION, scores,
                            f"{scores.size} simulated-mark impostor comparisons (any rotation; half template windows, "
                            "half blurred noisy rotated image windows re-extracted) on "
-                           + ", ".join(sorted({s for s, _, _ in items})))
+                           + ", ".join(sorted({s for s, _, _ in items})) + f" (extractor version {EXTRACTOR_VERSION})")
     Path(args.out).write_text(cal.to_json())
     print(f"{scores.size} impostor scores; threshold at FMR 1e-3: {cal.threshold(1e-3):.4f}, "
           f"1e-4: {cal.threshold(1e-4):.4f}; written to {args.out}")

@@ -34,6 +34,25 @@ def ridge_period(image: np.ndarray, mask: np.ndarray, params: ExtractorParams = 
     period is the ring of highest power (refined by a parabola through its
     neighbours). Summing spectra rather than images keeps ridges of different
     orientations from cancelling.
+
+    Each ring's mean power is weighted by its frequency before the peak is
+    sought: a first-order whitening of the broad low-frequency background of a
+    print's spectrum (uneven pressure, blotches, a faint or swept print), which
+    otherwise pulls the peak towards long periods and can outweigh the ridge
+    peak altogether (power spectra of natural images fall roughly as
+    ``1/f**2``, van der Schaaf & van Hateren 1996). On the six FVC B sets the
+    estimates of the eight impressions of a finger agree better with the
+    weighting (mean standard deviation per finger 0.34 -> 0.27 px on
+    FVC2002 DB1, 1.09 -> 0.75 px on FVC2004 DB3), and all the benchmark's
+    EERs fell (docs/fingerprint.md).
+
+    References
+    ----------
+    .. [1] A. van der Schaaf, J. H. van Hateren, "Modelling the power spectra
+       of natural images: statistics and information", Vision Research 36(17),
+       1996.
+    .. [2] S. Chikkerur, A. N. Cartwright, V. Govindaraju, "Fingerprint
+       enhancement using STFT analysis", Pattern Recognition 40(1), 2007.
     """
     b = params.frequency_block_px
     rows, cols = image.shape
@@ -58,7 +77,7 @@ def ridge_period(image: np.ndarray, mask: np.ndarray, params: ExtractorParams = 
     ring = np.rint(radius).astype(int)
     profile = np.bincount(ring.ravel(), weights=power.ravel())
     counts = np.bincount(ring.ravel())
-    profile = profile / np.maximum(counts, 1)
+    profile = profile / np.maximum(counts, 1) * np.arange(profile.size)  # ring mean power times frequency
     lo = int(np.ceil(b / params.max_period_px))
     hi = int(np.floor(b / params.min_period_px))
     hi = min(hi, len(profile) - 2)

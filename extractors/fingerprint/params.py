@@ -12,7 +12,7 @@ __all__ = ["ExtractorParams", "DEFAULT_PARAMS", "LATENT_PARAMS", "EXTRACTOR_VERS
            "MINUTIAE_DETECTORS", "check_minutiae_detector"]
 
 #: Bumped whenever a parameter or a stage changes what templates contain.
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2  # 2: ridge period from the frequency-weighted spectrum (templates differ from 1)
 #: All extraction happens at this resolution; other inputs are resampled.
 WORKING_DPI = 500
 #: The minutiae detectors ``ExtractorParams.minutiae_detector`` can name.

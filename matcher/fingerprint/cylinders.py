@@ -12,7 +12,7 @@ from ...extractors.fingerprint.template import FingerprintTemplate
 from ._kernels import build_cylinders
 from .params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
-__all__ = ["PreparedFingerprint", "prepare", "cell_offsets"]
+__all__ = ["PreparedFingerprint", "prepare", "cell_offsets", "local_cylinders"]
 
 
 @lru_cache(maxsize=8)
@@ -84,6 +84,31 @@ def _orientation_codes(template: FingerprintTemplate) -> np.ndarray:
     return np.ascontiguousarray(template.orientation, np.uint8)
 
 
+def local_cylinders(rows: np.ndarray, quality: np.ndarray, params: MatcherParams = DEFAULT_MATCHER_PARAMS
+                    ) -> np.ndarray:
+    """The rows (increasing) whose cylinders take part in the local stage.
+
+    The ``params.local_share`` of ``rows`` with the best minutia quality,
+    rounded up, but at least ``params.local_min_cylinders`` (every row when
+    there are fewer); equal qualities keep their order. Cylinders of
+    unreliable minutiae (spurious ones, or in noisy areas) otherwise fill
+    the most similar pairs that LSS-R starts from and the local score, and
+    the similarities cost the product of the two prints' cylinder counts.
+    With share 0.6 and at least 25, on the FVC sets (docs/fingerprint.md):
+    FVC2002 mean EER 1.43 -> 0.62% (all-pairs 0.98 -> 0.87%), FVC2004 DB3-4
+    2.22 -> 2.22% (all-pairs 2.10 -> 1.62%), LEADER minutiae unchanged
+    within a pair, and comparisons 30% faster. The share, not a fixed count,
+    keeps a large print (a rolled impression of 100 minutiae) covered where
+    a smaller one overlaps it.
+    """
+    n = rows.size
+    keep = max(min(n, params.local_min_cylinders), math.ceil(params.local_share * n - 1e-9))
+    if keep >= n:
+        return rows
+    best = np.argsort(-quality[rows].astype(np.int64), kind="stable")[:keep]
+    return rows[np.sort(best)]
+
+
 def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> PreparedFingerprint:
     """Compute the binary cylinders of a template (Cappelli, Ferrara & Maltoni 2010).
 
@@ -103,7 +128,10 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
     cell is valid where it falls on the print's foreground; its bit in layer
     k is set when neighbouring minutiae near the cell, with a direction
     difference near layer k's angle, contribute more than ``mu_psi``.
-    Cylinders with too few valid cells or neighbours are dropped.
+    Cylinders with too few valid cells or neighbours are dropped, and of the
+    rest only the ``params.local_share`` of best minutia quality (at least
+    ``params.local_min_cylinders``) are kept for the local stage
+    (:func:`local_cylinders`); pairing uses every minutia.
 
     References
     ----------
@@ -123,7 +151,7 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
         p.radius_px + 3.0 * p.sigma_s_px, words,
     )
     ok = (valid_cells >= p.min_valid_cells * offsets.shape[0]) & (neighbours >= p.min_neighbours)
-    idx = np.nonzero(ok)[0]
+    idx = local_cylinders(np.nonzero(ok)[0], template.quality, p)
     return PreparedFingerprint(
         template=template, index=idx,
         x=np.ascontiguousarray(x[idx]), y=np.ascontiguousarray(y[idx]), angle=np.ascontiguousarray(a[idx]),

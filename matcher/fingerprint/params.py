@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 __all__ = ["MatcherParams", "DEFAULT_MATCHER_PARAMS", "ANY_ROTATION_PARAMS", "MATCHER_VERSION"]
 
-MATCHER_VERSION = 2  # 2: orientation-field cue, symmetric LSS-R compatibility
+MATCHER_VERSION = 3  # 2: orientation-field cue, symmetric LSS-R compatibility; 3: local stage on the best cylinders
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ class MatcherParams:
     mu_psi: float = 0.01  # binarisation threshold of the cell contribution
     min_valid_cells: float = 0.30  # share of in-radius cells that must be valid (paper: 0.75; partial prints need less)
     min_neighbours: int = 2
+    # The local stage (similarities, LSS-R) compares the cylinders of the minutiae of best quality
+    # only: this share of a print's cylinders, but at least local_min_cylinders of them (all, when
+    # it has fewer). Pairing still uses every minutia.
+    local_share: float = 0.6
+    local_min_cylinders: int = 25
     # local similarity
     # Cylinder pairs whose minutiae directions differ by more are not compared:
     # this bounds the rotation between two impressions (paper: pi/2). Prints
@@ -58,11 +63,17 @@ class MatcherParams:
     # agreement of impostor pairs on the FVC sets, so impostor scores stay calibrated
     missing_orientation_agreement: float = 0.56
 
+    def __post_init__(self):
+        if not 0.0 < self.local_share <= 1.0:
+            raise ValueError(f"local_share must be in (0, 1], got {self.local_share}")
+        if self.local_min_cylinders < 0:
+            raise ValueError(f"local_min_cylinders must be >= 0, got {self.local_min_cylinders}")
 
     def cylinder_key(self) -> tuple:
         """The fields that shape prepared cylinders; the rest only act at comparison time."""
         return (self.radius_px, self.cells, self.layers, self.sigma_s_px, self.sigma_d_rad, self.mu_psi,
-                self.min_valid_cells, self.min_neighbours, self.min_matchable_cells)
+                self.min_valid_cells, self.min_neighbours, self.min_matchable_cells, self.local_share,
+                self.local_min_cylinders)
 
 
 DEFAULT_MATCHER_PARAMS = MatcherParams()

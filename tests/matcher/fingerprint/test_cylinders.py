@@ -1,0 +1,50 @@
+"""Which cylinders take part in the local stage (``cylinders.local_cylinders``): the rule, and a real print."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from biomatch.matcher.fingerprint import prepare
+from biomatch.matcher.fingerprint.cylinders import local_cylinders
+from biomatch.matcher.fingerprint.params import DEFAULT_MATCHER_PARAMS, MatcherParams
+
+
+def test_local_cylinders_keep_the_best_share_with_a_floor():
+    p = MatcherParams(local_share=0.6, local_min_cylinders=4)
+    rows = np.array([0, 2, 3, 5, 7, 8, 9, 11, 12, 13])  # the 10 rows with valid cylinders
+    quality = np.zeros(14, np.uint8)
+    quality[rows] = [50, 90, 10, 90, 70, 20, 60, 30, 80, 40]
+    # the 6 best (90, 90, 80, 70, 60, 50), returned as increasing rows
+    assert local_cylinders(rows, quality, p).tolist() == [0, 2, 5, 7, 9, 12]
+    # 5 rows: the share would keep 3, the floor keeps 4
+    assert local_cylinders(rows[:5], quality, p).tolist() == [0, 2, 5, 7]
+    # fewer rows than the floor: all of them
+    assert local_cylinders(rows[:3], quality, p).tolist() == [0, 2, 3]
+    # equal qualities keep their order
+    assert local_cylinders(rows, np.full(14, 7, np.uint8), p).tolist() == rows[:6].tolist()
+    assert local_cylinders(rows, quality, MatcherParams(local_share=1.0)).tolist() == rows.tolist()
+    # rounded up without float slop: 0.7 * 10 is 7.000000000000001 in floating point, 7 are kept
+    assert local_cylinders(rows, quality, MatcherParams(local_share=0.7, local_min_cylinders=0)).size == 7
+
+
+def test_a_rich_print_keeps_its_best_minutiae_for_the_local_stage_and_all_for_pairing(fvc_template):
+    t = fvc_template("fvc2004_db3_b", "101_1", dpi=512)
+    kept = prepare(t)
+    every = prepare(t, replace(DEFAULT_MATCHER_PARAMS, local_share=1.0, local_min_cylinders=0))
+    n = every.index.size
+    assert n > 40
+    assert kept.index.size == max(25, math.ceil(0.6 * n - 1e-9))
+    assert set(kept.index.tolist()) <= set(every.index.tolist())
+    dropped = np.setdiff1d(every.index, kept.index)
+    assert t.quality[kept.index].min() >= t.quality[dropped].max()
+    assert kept.all_x.size == len(t)  # pairing sees every minutia
+
+
+def test_local_stage_parameters_are_checked():
+    with pytest.raises(ValueError, match="local_share"):
+        MatcherParams(local_share=0.0)
+    with pytest.raises(ValueError, match="local_min_cylinders"):
+        MatcherParams(local_min_cylinders=-1)

@@ -90,7 +90,9 @@ def local_cylinders(rows: np.ndarray, quality: np.ndarray, params: MatcherParams
 
     The ``params.local_share`` of ``rows`` with the best minutia quality,
     rounded up, but at least ``params.local_min_cylinders`` (every row when
-    there are fewer); equal qualities keep their order. Cylinders of
+    there are fewer); equal qualities keep their order, and when every
+    quality is the same (minutiae imported without one) there is nothing to
+    choose by and every row is kept. Cylinders of
     unreliable minutiae (spurious ones, or in noisy areas) otherwise fill
     the most similar pairs that LSS-R starts from and the local score, and
     the similarities cost the product of the two prints' cylinder counts.
@@ -104,9 +106,10 @@ def local_cylinders(rows: np.ndarray, quality: np.ndarray, params: MatcherParams
     """
     n = rows.size
     keep = max(min(n, params.local_min_cylinders), math.ceil(params.local_share * n - 1e-9))
-    if keep >= n:
+    q = quality[rows].astype(np.int64)
+    if keep >= n or np.all(q == q[0]):
         return rows
-    best = np.argsort(-quality[rows].astype(np.int64), kind="stable")[:keep]
+    best = np.argsort(-q, kind="stable")[:keep]
     return rows[np.sort(best)]
 
 

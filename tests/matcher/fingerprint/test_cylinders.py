@@ -23,8 +23,12 @@ def test_local_cylinders_keep_the_best_share_with_a_floor():
     assert local_cylinders(rows[:5], quality, p).tolist() == [0, 2, 5, 7]
     # fewer rows than the floor: all of them
     assert local_cylinders(rows[:3], quality, p).tolist() == [0, 2, 3]
-    # equal qualities keep their order
-    assert local_cylinders(rows, np.full(14, 7, np.uint8), p).tolist() == rows[:6].tolist()
+    # equal qualities keep their order: seven rows of quality 90 for six places
+    ties = quality.copy()
+    ties[[0, 7, 9, 11, 13]] = 90
+    assert local_cylinders(rows, ties, p).tolist() == [0, 2, 5, 7, 9, 11]
+    # one quality for all (imported without qualities): nothing to choose by, all kept
+    assert local_cylinders(rows, np.full(14, 7, np.uint8), p).tolist() == rows.tolist()
     assert local_cylinders(rows, quality, MatcherParams(local_share=1.0)).tolist() == rows.tolist()
     # rounded up without float slop: 0.7 * 10 is 7.000000000000001 in floating point, 7 are kept
     assert local_cylinders(rows, quality, MatcherParams(local_share=0.7, local_min_cylinders=0)).size == 7

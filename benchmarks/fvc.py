@@ -21,9 +21,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from ..extractors.fingerprint import DEFAULT_PARAMS, ExtractorParams, extract_fingerprint
+from ..extractors.fingerprint import DEFAULT_PARAMS, EXTRACTOR_VERSION, ExtractorParams, extract_fingerprint
 from ..extractors.imageio import load_grey
-from ..matcher.fingerprint import PreparedGallery, prepare, score, score_many
+from ..matcher.fingerprint import MATCHER_VERSION, PreparedGallery, prepare, score, score_many
 from .datasets import data_root, fvc_images, fvc_set_dpi
 from .metrics import error_rates, finger_bootstrap_eer
 
@@ -152,7 +152,8 @@ def run_fvc(data: str | os.PathLike | None = None, sets: list[str] | None = None
             raise ValueError(f"unknown set(s) {sorted(missing)}; available: {[p.name for p in folders]}")
         folders = [p for p in folders if p.name in sets]
     report = {"protocol": "FVC B-set: 280 genuine, 45 impostor (first impressions), 2880 all-pairs impostor",
-              "minutiae_detector": minutiae, "sets": {}}
+              "minutiae_detector": minutiae, "extractor_version": EXTRACTOR_VERSION,
+              "matcher_version": MATCHER_VERSION, "sets": {}}
     all_ms, cmp_time, cmp_count = [], 0.0, 0
     replicates = {}
     cv2.setNumThreads(1)
@@ -223,6 +224,9 @@ def format_table(report: dict) -> str:
              else "LEADER minutiae; onnxruntime uses every core")
     lines.append(f"extraction median {report['extract_ms_median']:.1f} ms/image ({where}); "
                  f"{report['comparisons_per_s_core']:.0f} comparisons/s (one core)")
+    if "extractor_version" in report:
+        lines.append(f"{report.get('minutiae_detector', 'ridges')} minutiae, extractor version "
+                     f"{report['extractor_version']}, matcher version {report['matcher_version']}")
     return "\n".join(lines)
 
 

@@ -82,9 +82,7 @@ def _open(args):
 
 
 def _fingers(pairs, dpi, detector: str = "ridges"):
-    from dataclasses import replace
-
-    from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
+    from biomatch.extractors.fingerprint import detector_params, extract_fingerprint
 
     out = {}
     for item in pairs:
@@ -97,7 +95,7 @@ def _fingers(pairs, dpi, detector: str = "ridges"):
         if p in out:
             raise ValueError(f"finger position {p} given twice")
         out[p] = path
-    params = replace(DEFAULT_PARAMS, minutiae_detector=detector)
+    params = detector_params(detector)
     return {p: extract_fingerprint(path, dpi, params=params) for p, path in out.items()}
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 __all__ = ["register", "load_fingerprint"]
 
@@ -55,27 +54,24 @@ def _size(text: str | None) -> dict:
 
 def load_fingerprint(path: str, dpi: float, xyt_size: str | None = None, minutiae: str = "ridges"):
     """A template from a fingerprint image (extracted with the ``minutiae`` detector) or a template file (read)."""
-    from dataclasses import replace
-
-    from ..extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
+    from ..extractors.fingerprint import detector_params, extract_fingerprint
     from ..extractors.fingerprint.formats import read_template
     from ..extractors.imageio import read_bytes, sniff_format
 
     data = read_bytes(path)
     if sniff_format(data) is not None:
-        return extract_fingerprint(data, dpi, params=replace(DEFAULT_PARAMS, minutiae_detector=minutiae))
+        return extract_fingerprint(data, dpi, params=detector_params(minutiae))
     return read_template(data, dpi=int(dpi), **_size(xyt_size))
 
 
 def _extract(args) -> int:
-    from ..extractors.fingerprint import DEFAULT_PARAMS, LATENT_PARAMS, MinutiaeSource, extract_fingerprint
+    from ..extractors.fingerprint import (DEFAULT_PARAMS, LATENT_PARAMS, MinutiaeSource, detector_params,
+                                          extract_fingerprint)
     from ..extractors.fingerprint.formats import save_template
     from ..extractors.fingerprint.render import write_trace
 
-    from dataclasses import replace
-
     trace = {} if args.trace else None
-    params = replace(LATENT_PARAMS if args.latent else DEFAULT_PARAMS, minutiae_detector=args.minutiae)
+    params = detector_params(args.minutiae, LATENT_PARAMS if args.latent else DEFAULT_PARAMS)
     template = extract_fingerprint(args.image, args.dpi, trace=trace, params=params)
     kinds = {1: 0, 2: 0, 0: 0}
     for k in template.kind:

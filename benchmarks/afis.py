@@ -18,12 +18,11 @@ import json
 import math
 import os
 import time
-from dataclasses import replace
 
 import cv2
 import numpy as np
 
-from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
+from biomatch.extractors.fingerprint import detector_params, extract_fingerprint
 from biomatch.extractors.imageio import load_grey
 from biomatch.index.fingerprint.decision import mark_calibration, search_threshold
 from biomatch.index.fingerprint.gallery import FingerIndex
@@ -94,7 +93,7 @@ def _summary(r, thr):
 def run_afis(data=None, *, scale: int = 10_000, scale_probes: int = 30, scale_exhaustive: int = 10,
              scale_exhaustive_marks: int | None = None, seed: int = 7, fvc: bool = True,
              index_params: IndexParams = DEFAULT_INDEX_PARAMS, progress=print, minutiae: str = "ridges") -> dict:
-    params = replace(DEFAULT_PARAMS, minutiae_detector=minutiae)  # ValueError for an unknown detector
+    params = detector_params(minutiae)  # ValueError for an unknown detector
     items = _load(data)
     t0 = time.perf_counter()
     temps = {k: extract_fingerprint(p, dpi, params=params) for k, (p, dpi) in items.items()}

@@ -13,7 +13,7 @@ import json
 import os
 import statistics
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -21,7 +21,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from ..extractors.fingerprint import DEFAULT_PARAMS, EXTRACTOR_VERSION, ExtractorParams, extract_fingerprint
+from ..extractors.fingerprint import (DEFAULT_PARAMS, EXTRACTOR_VERSION, ExtractorParams, detector_params,
+                                     extract_fingerprint)
 from ..extractors.imageio import load_grey
 from ..matcher.fingerprint import MATCHER_VERSION, PreparedGallery, prepare, score, score_many
 from .datasets import data_root, fvc_images, fvc_set_dpi
@@ -140,7 +141,7 @@ def run_fvc(data: str | os.PathLike | None = None, sets: list[str] | None = None
     minutiae : {"ridges", "leader"}
         The extractor's minutiae detector (``ExtractorParams.minutiae_detector``).
     """
-    params = replace(DEFAULT_PARAMS, minutiae_detector=minutiae)  # ValueError for an unknown detector
+    params = detector_params(minutiae)  # ValueError for an unknown detector
     root = Path(data) if data else data_root() / "fingerprints"
     if not root.is_dir():
         raise ValueError(f"{root}: no such data folder")

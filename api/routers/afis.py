@@ -129,12 +129,9 @@ def _grey(upload: UploadFile, settings):
 
 
 def _print(upload: UploadFile, settings, dpi: float, detector: str):
-    from dataclasses import replace
+    from biomatch.extractors.fingerprint import detector_params, extract_fingerprint
 
-    from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
-
-    params = replace(DEFAULT_PARAMS, minutiae_detector=detector)
-    return extract_fingerprint(_grey(upload, settings), dpi, params=params)
+    return extract_fingerprint(_grey(upload, settings), dpi, params=detector_params(detector))
 
 
 def _positions(text: str, n: int) -> list[int]:

@@ -1,6 +1,6 @@
 """Fingerprint extraction: images to :class:`FingerprintTemplate`."""
 from .extract import extract_fingerprint
-from .params import DEFAULT_PARAMS, EXTRACTOR_VERSION, LATENT_PARAMS, WORKING_DPI, ExtractorParams
+from .params import DEFAULT_PARAMS, EXTRACTOR_VERSION, LATENT_PARAMS, WORKING_DPI, ExtractorParams, detector_params
 from .template import TEMPLATE_VERSION, FingerprintTemplate, MinutiaeSource, MinutiaKind, TemplateVersionError
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "FingerprintTemplate",
     "MinutiaKind",
     "MinutiaeSource",
+    "detector_params",
     "TemplateVersionError",
     "TEMPLATE_VERSION",
 ]

@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass, replace
 
 __all__ = ["ExtractorParams", "DEFAULT_PARAMS", "LATENT_PARAMS", "EXTRACTOR_VERSION", "WORKING_DPI",
-           "MINUTIAE_DETECTORS", "check_minutiae_detector"]
+           "MINUTIAE_DETECTORS", "check_minutiae_detector", "detector_params"]
 
 #: Bumped whenever a parameter or a stage changes what templates contain.
 EXTRACTOR_VERSION = 2  # 2: ridge period from the frequency-weighted spectrum (templates differ from 1)
@@ -122,3 +122,9 @@ DEFAULT_PARAMS = ExtractorParams()
 #: share of all 420 marks found at rank 1 rose from 0.902/0.893 to
 #: 0.924/0.912 (rank 20: 0.926/0.929 to 0.955/0.955).
 LATENT_PARAMS = replace(DEFAULT_PARAMS, segment_erode_px=16, leader_min_quality=0.40)
+
+
+def detector_params(detector: str, base: ExtractorParams = DEFAULT_PARAMS) -> ExtractorParams:
+    """``base`` (prints by default, or :data:`LATENT_PARAMS`) with minutiae from ``detector``;
+    ``ValueError`` names an unknown detector."""
+    return replace(base, minutiae_detector=detector)

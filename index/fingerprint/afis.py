@@ -87,7 +87,7 @@ class Afis(SearchMixin):
         database's: such scores are unreliable (see docs/fingerprint.md). Imported minutiae (an
         examiner's, another system's) are accepted by any database."""
         t = template.template if isinstance(template, PreparedFingerprint) else template
-        want = self._source if self._source is not None else DETECTORS[self._default_detector]
+        want = self._source if self._source is not None else MinutiaeSource[self._default_detector.upper()]
         if t.minutiae_source not in (want, MinutiaeSource.IMPORTED):
             raise ValueError(f"{what} has minutiae from the {MinutiaeSource(t.minutiae_source).name.lower()} "
                              f"detector, but this database's are from the {MinutiaeSource(want).name.lower()} "
@@ -225,10 +225,6 @@ class Afis(SearchMixin):
             self._advance("mark")
 
     # ------------------------------------------------------------------ search
-
-
-#: The detector names of :attr:`Afis.detector` and their template codes.
-DETECTORS = {"ridges": MinutiaeSource.RIDGES, "leader": MinutiaeSource.LEADER}
 
 
 def _stored_source(store) -> int | None:

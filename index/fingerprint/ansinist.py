@@ -303,16 +303,14 @@ def _encode(img: np.ndarray, dpi: float, compression: str) -> bytes:
 def tenprint_templates(tx: Transaction, detector: str = "ridges") -> dict[int, FingerprintTemplate]:
     """One template per finger position: extracted from the image (rolled before plain) with the minutiae
     ``detector`` ("ridges" or "leader"), else from Type-9."""
-    from dataclasses import replace
-
-    from biomatch.extractors.fingerprint import DEFAULT_PARAMS, extract_fingerprint
+    from biomatch.extractors.fingerprint import detector_params, extract_fingerprint
 
     rank = {"rolled": 0, "plain": 1, "unknown": 2}
     best: dict[int, FingerImage] = {}
     for f in tx.fingers:
         if f.position not in best or rank[f.impression] < rank[best[f.position].impression]:
             best[f.position] = f
-    params = replace(DEFAULT_PARAMS, minutiae_detector=detector)
+    params = detector_params(detector)
     out = {p: extract_fingerprint(f.image, f.dpi, params=params) for p, f in sorted(best.items())}
     for _idc, pos, t in tx.minutiae:
         if pos and pos not in out:

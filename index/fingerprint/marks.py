@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from biomatch.extractors.fingerprint import LATENT_PARAMS, extract_fingerprint
+from biomatch.extractors.fingerprint import LATENT_PARAMS, detector_params, extract_fingerprint
 from biomatch.extractors.fingerprint.formats import read_template
 from biomatch.extractors.fingerprint.template import FingerprintTemplate
 
@@ -22,12 +22,6 @@ def check_minutiae(template: FingerprintTemplate, what: str = "mark") -> Fingerp
     return template
 
 
-def _latent_params(detector: str):
-    from dataclasses import replace
-
-    return replace(LATENT_PARAMS, minutiae_detector=detector)
-
-
 def _from_transaction(data: bytes, detector: str = "ridges") -> FingerprintTemplate:
     """The first Type-9 minutiae of an ANSI/NIST-ITL transaction, else its first Type-13 latent, extracted."""
     from .ansinist import read_transaction
@@ -36,7 +30,7 @@ def _from_transaction(data: bytes, detector: str = "ridges") -> FingerprintTempl
     if tx.minutiae:
         return tx.minutiae[0][2]
     if tx.latents:
-        return extract_fingerprint(tx.latents[0].image, tx.latents[0].dpi, params=_latent_params(detector))
+        return extract_fingerprint(tx.latents[0].image, tx.latents[0].dpi, params=detector_params(detector, LATENT_PARAMS))
     raise ValueError("the ANSI/NIST-ITL transaction holds no Type-9 minutiae and no Type-13 latent image")
 
 
@@ -106,7 +100,7 @@ def mark_template(image=None, *, dpi: float = 500, roi=None, minutiae: bytes | N
     if not 100 <= float(dpi) <= 2000:
         raise ValueError(f"mark resolution must be 100..2000 ppi, got {dpi}")
     poly = _roi(roi, dpi)
-    t = extract_fingerprint(image, dpi, params=_latent_params(detector))
+    t = extract_fingerprint(image, dpi, params=detector_params(detector, LATENT_PARAMS))
     if poly is not None:
         t = t.select(_inside(poly, t.x.astype(np.float64), t.y.astype(np.float64)))
     return check_minutiae(t)

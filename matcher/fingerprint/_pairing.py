@@ -47,6 +47,36 @@ def _count_in_foreground(fg, block, xs, ys):
     return inside
 
 
+#: coordinate of the points padding B: their squared distance to any minutia is infinite
+_FAR = 1e300
+
+
+@njit(cache=True, nogil=True)
+def _exact_candidates(i, w0, mask, xa, ya, ta, bx, by, tb, rot, tol2, tol_rad, cand_d, cand_i, cand_j, count):
+    """The exact tests of minutia ``i`` of A against the minutiae ``w0 + bit`` of B set in ``mask``;
+    each pair that passes is inserted into the candidates, kept in increasing (d2, i, j) order.
+    Returns the new candidate count."""
+    while mask != 0:
+        j = w0 + np.int64(trailing_zeros64(mask))
+        mask &= mask - np.uint64(1)
+        ex = xa[i] - bx[j]
+        ey = ya[i] - by[j]
+        d2 = ex * ex + ey * ey
+        if d2 < tol2 and abs(_wrap_near(ta[i] - tb[j] - rot)) < tol_rad:
+            q = count
+            while q > 0 and (cand_d[q - 1] > d2 or (cand_d[q - 1] == d2 and (
+                    cand_i[q - 1] > i or (cand_i[q - 1] == i and cand_j[q - 1] > j)))):
+                cand_d[q] = cand_d[q - 1]
+                cand_i[q] = cand_i[q - 1]
+                cand_j[q] = cand_j[q - 1]
+                q -= 1
+            cand_d[q] = d2
+            cand_i[q] = i
+            cand_j[q] = j
+            count += 1
+    return count
+
+
 @njit(cache=True, nogil=True)
 def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, seeds_b,
                   tol_px, tol_slope, tol_rad, min_overlap):
@@ -64,12 +94,13 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     paired under another seed's alignment can pair more around itself
     (skipping such seeds measured worse on FVC2004).
 
-    The candidate search runs in two passes per minutia of A: a branch-free
-    pass over B (which the compiler vectorises) sets a bit for each minutia
-    within a slightly looser distance, and the exact tests run on the set
-    bits only (about 2 of 45 minutiae). Candidates are kept sorted by
-    distance with a stable insertion sort (ties in the order (i, j)). The
-    result equals the exact tests on every pair.
+    The candidate search runs in two passes per two minutiae of A: a
+    branch-free pass over B (which the compiler vectorises; B is padded to a
+    multiple of 8 with far-away points, so no scalar remainder is left) sets
+    a bit for each minutia within a slightly looser distance of either, and
+    the exact tests run on the set bits only (about 2 of 45 minutiae).
+    Candidates are kept sorted by distance, ties in the order (i, j), by
+    insertion (a seed has few). The result equals the exact tests on every pair.
 
     Returns
     -------
@@ -83,8 +114,9 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     best_a = np.zeros(0, np.int64)
     best_b = np.zeros(0, np.int64)
     best_seed = -1
-    bx = np.empty(nb, np.float64)
-    by = np.empty(nb, np.float64)
+    padded = (nb + 7) // 8 * 8
+    bx = np.full(padded, _FAR)  # the padding never passes a distance test
+    by = np.full(padded, _FAR)
     ax = np.empty(na, np.float64)
     ay = np.empty(na, np.float64)
     tol2s = np.empty(na, np.float64)  # squared pairing tolerance of each minutia of A under the seed
@@ -111,44 +143,35 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
             dy = ya[i] - ya[i0]
             ax[i] = c * dx + sn * dy + xb[j0]
             ay[i] = -sn * dx + c * dy + yb[j0]
-        inside_b = _count_in_foreground(fga, blocka, bx, by)
+        inside_b = _count_in_foreground(fga, blocka, bx[:nb], by[:nb])
         inside_a = _count_in_foreground(fgb, blockb, ax, ay)
         for i in range(na):
             tol = tol_px + tol_slope * math.sqrt((xa[i] - xa[i0]) ** 2 + (ya[i] - ya[i0]) ** 2)
             tol2s[i] = tol * tol
-        # candidates (d2, i, j) in increasing d2, ties in (i, j) order: each is inserted after
-        # the entries not greater than it (a stable insertion sort; a seed has few candidates)
+        # candidates (d2, i, j) in increasing (d2, i, j) order
         count = 0
-        for i in range(na):
-            tol2 = tol2s[i]
-            loose2 = tol2 * (1.0 + 1e-9) + 1e-9
-            xi = xa[i]
-            yi = ya[i]
-            # the loose distance test over B, 64 minutiae at a time, as a bit mask
-            # (branch-free, vectorised); the exact tests run on its set bits only
-            for w0 in range(0, nb, 64):
-                mask = np.uint64(0)
-                for j in range(w0, min(w0 + 64, nb)):
+        for i in range(0, na, 2):
+            k = min(i + 1, na - 1)  # the second row (the first again when na is odd)
+            loose_i = tol2s[i] * (1.0 + 1e-9) + 1e-9
+            loose_k = tol2s[k] * (1.0 + 1e-9) + 1e-9
+            xi, yi, xk, yk = xa[i], ya[i], xa[k], ya[k]
+            # the loose distance tests of rows i and k over B, 64 minutiae at a time, as bit masks
+            for w0 in range(0, padded, 64):
+                mask_i = np.uint64(0)
+                mask_k = np.uint64(0)
+                for j in range(w0, min(w0 + 64, padded)):
+                    shift = np.uint64(j - w0)
                     gx = xi - bx[j]
                     gy = yi - by[j]
-                    mask |= np.uint64(gx * gx + gy * gy < loose2) << np.uint64(j - w0)
-                while mask != 0:
-                    j = w0 + np.int64(trailing_zeros64(mask))
-                    mask &= mask - np.uint64(1)
-                    ex = xa[i] - bx[j]
-                    ey = ya[i] - by[j]
-                    d2 = ex * ex + ey * ey
-                    if d2 < tol2 and abs(_wrap_near(ta[i] - tb[j] - rot)) < tol_rad:
-                        q = count
-                        while q > 0 and cand_d[q - 1] > d2:
-                            cand_d[q] = cand_d[q - 1]
-                            cand_i[q] = cand_i[q - 1]
-                            cand_j[q] = cand_j[q - 1]
-                            q -= 1
-                        cand_d[q] = d2
-                        cand_i[q] = i
-                        cand_j[q] = j
-                        count += 1
+                    mask_i |= np.uint64(gx * gx + gy * gy < loose_i) << shift
+                    gx = xk - bx[j]
+                    gy = yk - by[j]
+                    mask_k |= np.uint64(gx * gx + gy * gy < loose_k) << shift
+                count = _exact_candidates(i, w0, mask_i, xa, ya, ta, bx, by, tb, rot, tol2s[i], tol_rad,
+                                          cand_d, cand_i, cand_j, count)
+                if k != i:
+                    count = _exact_candidates(k, w0, mask_k, xa, ya, ta, bx, by, tb, rot, tol2s[k], tol_rad,
+                                              cand_d, cand_i, cand_j, count)
         used_a[:] = False
         used_b[:] = False
         m = 0

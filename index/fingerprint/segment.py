@@ -80,10 +80,7 @@ def item_of(gallery: PreparedGallery, i: int) -> PreparedFingerprint:
     m0, m1 = int(g.min_off[i]), int(g.min_off[i + 1])
     n_cells = cell_offsets(p.radius_px, p.cells).shape[0]
     codes = g.or_flat[g.or_off[i]:g.or_off[i + 1]].reshape(tuple(int(v) for v in g.or_shape[i]))
-    if int(g.fg_shape[i][0]) > 0:
-        fg = g.fg_flat[g.fg_off[i]:g.fg_off[i + 1]].reshape(tuple(int(v) for v in g.fg_shape[i]))
-    else:  # not stored: the blocks the orientation field covers
-        fg = (codes != 255).astype(np.uint8)
+    fg = g.fg_flat[g.fg_off[i]:g.fg_off[i + 1]].reshape(tuple(int(v) for v in g.fg_shape[i]))
     rows = m0 + g.index[c0:c1].astype(np.int64)  # the cylinders' minutiae
     orient = np.ascontiguousarray(codes) if codes.size else np.zeros((0, 0), np.uint8)
     cells = np.ascontiguousarray(g.cells[c0:c1])
@@ -95,7 +92,7 @@ def item_of(gallery: PreparedGallery, i: int) -> PreparedFingerprint:
         cells=cells, params=p, min_matchable_cells=int(math.ceil(p.min_matchable_cells * n_cells)),
         all_x=g.all_x[m0:m1].astype(np.float64), all_y=g.all_y[m0:m1].astype(np.float64),
         all_angle=g.all_angle[m0:m1].astype(np.float64), foreground=np.ascontiguousarray(fg),
-        block_px=int(g.fg_block[i]), orientation=orient)
+        block_px=int(g.fg_block[i]), orientation=orient, orientation_block_px=int(g.or_block[i]))
 
 
 def _valid_from_cells(cells: np.ndarray, words: int, n_cells: int, layers: int) -> np.ndarray:

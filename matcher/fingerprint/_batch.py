@@ -61,8 +61,8 @@ def finish_score(local, paired, seed_a, seed_b, all_xa, all_ya, all_ta, oa, bloc
 
 
 @njit(cache=True, nogil=True)
-def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
-                bits_b, valid_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, ob, prm):
+def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka,
+                bits_b, valid_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, ob, oblockb, prm):
     """Score of one pair and its paired minutiae (rows of the full templates)."""
     na = bits_a.shape[0]
     nb = bits_b.shape[0]
@@ -87,8 +87,8 @@ def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
                                          int(prm[P_MIN_OVERLAP]))
     if best < 0:
         return 0.0, empty, empty
-    value = finish_score(local, paired, sa[best], sb[best], all_xa, all_ya, all_ta, oa, blocka,
-                         all_xb, all_yb, all_tb, ob, blockb, prm)
+    value = finish_score(local, paired, sa[best], sb[best], all_xa, all_ya, all_ta, oa, oblocka,
+                         all_xb, all_yb, all_tb, ob, oblockb, prm)
     return value, qa, qb
 
 
@@ -162,23 +162,8 @@ def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cell
 
 
 @njit(cache=True, nogil=True)
-def _foreground(c, fg_off, fg_shape, fg_flat, or_off, or_shape, or_flat):
-    """Candidate ``c``'s foreground blocks: stored, or (shape (0, 0) stored) the blocks its
-    orientation field covers, which is how ``prepare`` derives them for extracted templates."""
-    if fg_shape[c, 0] > 0:
-        return fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
-    rows, cols = or_shape[c, 0], or_shape[c, 1]
-    out = np.empty((rows, cols), np.uint8)
-    o0 = or_off[c]
-    for r in range(rows):
-        for q in range(cols):
-            out[r, q] = 1 if or_flat[o0 + r * cols + q] != 255 else 0
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, all_x, all_y, all_t,
-           fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm):
+def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka, c, min_off, all_x, all_y, all_t,
+           fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, prm):
     """Final score of candidate ``c`` from its local score and seeds (pairing, orientation agreement)."""
     if local <= 0.0 or sa.size == 0:
         return 0.0
@@ -186,27 +171,26 @@ def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, a
     bx = _widen(all_x[m0:m1])
     by = _widen(all_y[m0:m1])
     bt = _widen(all_t[m0:m1])
-    fg = _foreground(c, fg_off, fg_shape, fg_flat, or_off, or_shape, or_flat)
+    fg = fg_flat[fg_off[c]:fg_off[c + 1]].reshape(fg_shape[c, 0], fg_shape[c, 1])
     paired, _, _, best = pair_minutiae(all_xa, all_ya, all_ta, fga, blocka, bx, by, bt, fg, fg_block[c], sa, sb,
                                        prm[P_TOL_PX], prm[P_TOL_SLOPE], prm[P_TOL_RAD], int(prm[P_MIN_OVERLAP]))
     if best < 0:
         return 0.0
     ob = or_flat[or_off[c]:or_off[c + 1]].reshape(or_shape[c, 0], or_shape[c, 1])
-    return finish_score(local, paired, sa[best], sb[best], all_xa, all_ya, all_ta, oa, blocka, bx, by, bt, ob,
-                        fg_block[c], prm)
+    return finish_score(local, paired, sa[best], sb[best], all_xa, all_ya, all_ta, oa, oblocka, bx, by, bt, ob,
+                        or_block[c], prm)
 
 
 @njit(cache=True, nogil=True)
-def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
+def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka,
                   positions, cyl_off, bits, cells, index, min_off, all_x, all_y, all_t,
-                  fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, lut, layers, prm):
+                  fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, lut, layers, prm):
     """Scores of the probe (``*_a``) against the candidates ``positions`` of a concatenated gallery.
 
     Candidate c owns cylinder rows ``cyl_off[c]:cyl_off[c+1]`` (their
     minutiae: rows ``index`` of its minutiae), minutiae rows
     ``min_off[c]:min_off[c+1]``, foreground cells ``fg_off[c]:fg_off[c+1]``
-    of ``fg_flat`` (shape ``fg_shape[c]``; (0, 0): the orientation field's
-    blocks) and orientation codes ``or_off[c]:or_off[c+1]`` of ``or_flat``
+    of ``fg_flat`` (shape ``fg_shape[c]``) and orientation codes ``or_off[c]:or_off[c+1]`` of ``or_flat``
     (``or_shape[c]``). The gallery keeps coordinates as float32 (the
     template's precision), cell validity without its layer replication and
     orientations as degree codes; each candidate is widened back to the
@@ -219,15 +203,15 @@ def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya,
         c = positions[q]
         local, sa, sb = _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, index,
                                min_off, all_x, all_y, all_t, words, lut, layers, prm)
-        out[q] = _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off, all_x, all_y, all_t,
-                        fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm)
+        out[q] = _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka, c, min_off, all_x, all_y,
+                        all_t, fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, prm)
     return out
 
 
 @njit(cache=True, nogil=True)
-def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
+def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka,
                 positions, cyl_off, bits, cells, index, min_off, all_x, all_y, all_t,
-                fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, lut, layers, prm, k):
+                fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, lut, layers, prm, k):
     """The ``k`` best of the candidates ``positions`` (increasing), exactly as :func:`score_gallery` ranks them.
 
     The final score is ``sqrt(local * paired) * agreement ** w`` with
@@ -270,8 +254,9 @@ def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
             break
         c = positions[q]
         s = n_seeds[q]
-        value = _final(local[q], seed_a[q, :s], seed_b[q, :s], all_xa, all_ya, all_ta, fga, blocka, oa, c, min_off,
-                       all_x, all_y, all_t, fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_flat, prm)
+        value = _final(local[q], seed_a[q, :s], seed_b[q, :s], all_xa, all_ya, all_ta, fga, blocka, oa, oblocka, c,
+                       min_off, all_x, all_y, all_t, fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block,
+                       or_flat, prm)
         done += 1
         if value <= 0.0:
             continue

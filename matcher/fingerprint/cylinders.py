@@ -12,7 +12,9 @@ from ...extractors.fingerprint.template import FingerprintTemplate
 from ._kernels import build_cylinders
 from .params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
-__all__ = ["PreparedFingerprint", "prepare", "cell_offsets", "local_cylinders"]
+_BACKGROUND = 255  # orientation code of background blocks
+
+__all__ = ["PreparedFingerprint", "prepare", "cell_offsets", "local_cylinders", "coarse_orientation"]
 
 
 @lru_cache(maxsize=8)
@@ -53,7 +55,8 @@ class PreparedFingerprint:
     all_angle: np.ndarray
     foreground: np.ndarray  # (rows, cols) uint8 foreground blocks
     block_px: int
-    orientation: np.ndarray  # (rows, cols) uint8 block ridge orientation, whole degrees, 255 on background; (0, 0) if none
+    orientation: np.ndarray  # (rows, cols) uint8 ridge orientation of orientation_block_px blocks, whole degrees, 255 on background; (0, 0) if none
+    orientation_block_px: int
 
     def __len__(self) -> int:
         return int(self.index.shape[0])
@@ -77,11 +80,47 @@ def _foreground_blocks(template: FingerprintTemplate) -> tuple[np.ndarray, int]:
     return fg, block
 
 
-def _orientation_codes(template: FingerprintTemplate) -> np.ndarray:
-    """Block orientations as the template's degree codes (255: background); (0, 0) when it has none."""
+def coarse_orientation(codes: np.ndarray, cell: int) -> np.ndarray:
+    """Block orientation codes averaged over ``cell x cell`` blocks.
+
+    Parameters
+    ----------
+    codes : (rows, cols) uint8
+        Whole degrees 0..179, 255 on background (the template's form).
+    cell : int
+        Blocks per side of an averaging cell (1: the codes unchanged).
+
+    Returns
+    -------
+    (ceil(rows / cell), ceil(cols / cell)) uint8
+        The mean orientation of each cell's foreground blocks, as whole
+        degrees, averaged on doubled angles (orientations are axial: 0 and
+        179 degrees are neighbours; Kass & Witkin 1987); 255 where fewer than
+        half of the cell's blocks are foreground.
+    """
+    codes = np.asarray(codes, np.uint8)
+    if cell == 1 or codes.size == 0:
+        return np.ascontiguousarray(codes)
+    rows, cols = -(-codes.shape[0] // cell), -(-codes.shape[1] // cell)
+    padded = np.full((rows * cell, cols * cell), _BACKGROUND, np.uint8)
+    padded[:codes.shape[0], :codes.shape[1]] = codes
+    ok = padded != _BACKGROUND
+    doubled = np.radians(2.0 * padded.astype(np.float64))
+
+    def cell_sums(values):
+        return np.where(ok, values, 0.0).reshape(rows, cell, cols, cell).sum(axis=(1, 3))
+
+    degrees = np.rint(np.degrees(np.arctan2(cell_sums(np.sin(doubled)), cell_sums(np.cos(doubled)))) / 2.0) % 180
+    enough = 2 * ok.reshape(rows, cell, cols, cell).sum(axis=(1, 3)) >= cell * cell
+    return np.where(enough, degrees, _BACKGROUND).astype(np.uint8)
+
+
+def _orientation_codes(template: FingerprintTemplate, cell: int) -> tuple[np.ndarray, int]:
+    """The template's block orientations averaged over ``cell x cell`` blocks and their block size;
+    ((0, 0), 0) when it has none."""
     if template.orientation is None or template.orientation_block_px <= 0:
-        return np.zeros((0, 0), np.uint8)
-    return np.ascontiguousarray(template.orientation, np.uint8)
+        return np.zeros((0, 0), np.uint8), 0
+    return coarse_orientation(template.orientation, cell), template.orientation_block_px * cell
 
 
 def local_cylinders(rows: np.ndarray, quality: np.ndarray, params: MatcherParams = DEFAULT_MATCHER_PARAMS
@@ -156,11 +195,13 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
     )
     ok = (valid_cells >= p.min_valid_cells * offsets.shape[0]) & (neighbours >= p.min_neighbours)
     idx = local_cylinders(np.nonzero(ok)[0], template.quality, p)
+    orientation, orientation_block = _orientation_codes(template, p.orientation_cell)
     return PreparedFingerprint(
         template=template, index=idx,
         x=np.ascontiguousarray(x[idx]), y=np.ascontiguousarray(y[idx]), angle=np.ascontiguousarray(a[idx]),
         bits=np.ascontiguousarray(bits[idx]), valid=np.ascontiguousarray(valid[idx]),
         cells=np.ascontiguousarray(cells[idx]), params=p,
         min_matchable_cells=int(math.ceil(p.min_matchable_cells * offsets.shape[0])),
-        all_x=x, all_y=y, all_angle=a, foreground=fg, block_px=block, orientation=_orientation_codes(template),
+        all_x=x, all_y=y, all_angle=a, foreground=fg, block_px=block, orientation=orientation,
+        orientation_block_px=orientation_block,
     )

@@ -14,8 +14,6 @@ from .params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
 __all__ = ["PreparedGallery", "score_many", "top_candidates"]
 
-_BACKGROUND = 255  # orientation code of a background block
-
 
 @lru_cache(maxsize=4)
 def _layer_lut(layers: int) -> np.ndarray:
@@ -28,15 +26,6 @@ def _layer_lut(layers: int) -> np.ndarray:
     return lut
 
 
-def _stored_foreground(p: PreparedFingerprint) -> np.ndarray:
-    """``p.foreground``, or an empty (0, 0) array when it is exactly the blocks its orientation field
-    covers (templates with an orientation field: ``prepare`` derives it so), to be derived again."""
-    o = p.orientation
-    if o.size and o.shape == p.foreground.shape and np.array_equal(p.foreground != 0, o != _BACKGROUND):
-        return np.zeros((0, 0), np.uint8)
-    return np.ascontiguousarray(p.foreground, np.uint8)
-
-
 @dataclass(frozen=True, eq=False)
 class PreparedGallery:
     """Prepared candidates packed for :func:`score_many` (immutable, thread-safe).
@@ -46,10 +35,9 @@ class PreparedGallery:
     float32 (the template's own precision) and once only (a cylinder's
     minutia is a row of the minutiae), cylinder validity as cell words only
     (the matcher's ``valid`` replicates it over the direction layers), the
-    orientation field as the template's degree codes, and the foreground
-    blocks only where they are not the orientation field's (imported
-    minutiae). About 4.5 KB per FVC finger; this is the in-memory form a 1:N
-    index keeps.
+    orientation field as the degree codes ``prepare`` averages, and the
+    foreground blocks as bytes. About 4.5 KB per FVC finger; this is the
+    in-memory form a 1:N index keeps.
     """
 
     params: MatcherParams
@@ -62,11 +50,12 @@ class PreparedGallery:
     all_y: np.ndarray
     all_angle: np.ndarray
     fg_off: np.ndarray  # (n + 1,) int64
-    fg_shape: np.ndarray  # (n, 2) int32; (0, 0): the blocks the orientation field covers
+    fg_shape: np.ndarray  # (n, 2) int32
     fg_block: np.ndarray  # (n,) int32
     fg_flat: np.ndarray  # uint8
     or_off: np.ndarray  # (n + 1,) int64
     or_shape: np.ndarray  # (n, 2) int32
+    or_block: np.ndarray  # (n,) int32, block size of the orientation codes (MatcherParams.orientation_cell template blocks)
     or_flat: np.ndarray  # uint8 degree codes, 255 background
 
     def __len__(self) -> int:
@@ -90,7 +79,6 @@ class PreparedGallery:
         def offsets(sizes):
             return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
 
-        stored_fg = [_stored_foreground(it) for it in items]
 
         def cat(parts, dtype, shape_tail=()):
             if not parts:
@@ -106,12 +94,13 @@ class PreparedGallery:
             min_off=offsets([it.all_x.shape[0] for it in items]),
             all_x=cat([it.all_x for it in items], np.float32), all_y=cat([it.all_y for it in items], np.float32),
             all_angle=cat([it.all_angle for it in items], np.float32),
-            fg_off=offsets([fg.size for fg in stored_fg]),
-            fg_shape=np.array([fg.shape for fg in stored_fg], np.int32).reshape(-1, 2),
+            fg_off=offsets([it.foreground.size for it in items]),
+            fg_shape=np.array([it.foreground.shape for it in items], np.int32).reshape(-1, 2),
             fg_block=np.array([it.block_px for it in items], np.int32),
-            fg_flat=cat([fg.ravel() for fg in stored_fg], np.uint8),
+            fg_flat=cat([it.foreground.ravel() for it in items], np.uint8),
             or_off=offsets([it.orientation.size for it in items]),
             or_shape=np.array([it.orientation.shape for it in items], np.int32).reshape(-1, 2),
+            or_block=np.array([it.orientation_block_px for it in items], np.int32),
             or_flat=cat([it.orientation.ravel() for it in items], np.uint8),
         )
 
@@ -166,7 +155,7 @@ def _call_args(probe, gallery: PreparedGallery, params: MatcherParams | None):
     prm[B.P_MIN_BITS] = a.min_matchable_cells
     g = gallery
     arrays = (g.cyl_off, g.bits, g.cells, g.index, g.min_off, g.all_x, g.all_y, g.all_angle,
-              g.fg_off, g.fg_shape, g.fg_block, g.fg_flat, g.or_off, g.or_shape, g.or_flat,
+              g.fg_off, g.fg_shape, g.fg_block, g.fg_flat, g.or_off, g.or_shape, g.or_block, g.or_flat,
               _layer_lut(params.layers), int(params.layers), prm)
     return _args(a), arrays
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 __all__ = ["MatcherParams", "DEFAULT_MATCHER_PARAMS", "ANY_ROTATION_PARAMS", "MATCHER_VERSION"]
 
-MATCHER_VERSION = 3  # 2: orientation-field cue, symmetric LSS-R compatibility; 3: local stage on the best cylinders, 4 seeds
+MATCHER_VERSION = 4  # 2: orientation-field cue, symmetric LSS-R compatibility; 3: local stage on the best cylinders, 4 seeds; 4: orientation cue on 2x2 block averages
 
 
 @dataclass(frozen=True)
@@ -59,21 +59,26 @@ class MatcherParams:
     pairing_min_overlap: int = 10
     # second cue: ridge-flow agreement of the orientation fields under the best alignment
     orientation_weight: float = 0.5  # the score is multiplied by agreement ** weight
+    # the fields are compared as averages over orientation_cell x orientation_cell template blocks
+    # (session 7: 2, 32-px cells at 500 ppi: a quarter of the work, equal accuracy on the FVC sets)
+    orientation_cell: int = 2
     # used when a template has no orientation field (imported minutiae): the median
     # agreement of impostor pairs on the FVC sets, so impostor scores stay calibrated
-    missing_orientation_agreement: float = 0.56
+    missing_orientation_agreement: float = 0.54
 
     def __post_init__(self):
         if not 0.0 < self.local_share <= 1.0:
             raise ValueError(f"local_share must be in (0, 1], got {self.local_share}")
         if self.local_min_cylinders < 0:
             raise ValueError(f"local_min_cylinders must be >= 0, got {self.local_min_cylinders}")
+        if self.orientation_cell < 1:
+            raise ValueError(f"orientation_cell must be >= 1, got {self.orientation_cell}")
 
     def cylinder_key(self) -> tuple:
         """The fields that shape prepared cylinders; the rest only act at comparison time."""
         return (self.radius_px, self.cells, self.layers, self.sigma_s_px, self.sigma_d_rad, self.mu_psi,
                 self.min_valid_cells, self.min_neighbours, self.min_matchable_cells, self.local_share,
-                self.local_min_cylinders)
+                self.local_min_cylinders, self.orientation_cell)
 
 
 DEFAULT_MATCHER_PARAMS = MatcherParams()

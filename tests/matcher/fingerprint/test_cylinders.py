@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from biomatch.matcher.fingerprint import prepare
-from biomatch.matcher.fingerprint.cylinders import local_cylinders
+from biomatch.matcher.fingerprint.cylinders import coarse_orientation, local_cylinders
 from biomatch.matcher.fingerprint.params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
 
@@ -52,3 +52,30 @@ def test_local_stage_parameters_are_checked():
         MatcherParams(local_share=0.0)
     with pytest.raises(ValueError, match="local_min_cylinders"):
         MatcherParams(local_min_cylinders=-1)
+    with pytest.raises(ValueError, match="orientation_cell"):
+        MatcherParams(orientation_cell=0)
+
+
+def test_coarse_orientation_averages_axial_angles_over_foreground_blocks():
+    codes = np.array([[178, 4, 90, 255],
+                      [2, 176, 255, 255],
+                      [30, 255, 255, 255]], np.uint8)
+    out = coarse_orientation(codes, 2)
+    assert out.shape == (2, 2)
+    assert out[0, 0] == 0  # 178, 4, 2 and 176 degrees lie around 0, not around 90
+    assert out[0, 1] == 255  # one foreground block of four: background
+    assert out[1, 0] == 255  # the cell over the last row: one of four (the rest is padding)
+    assert out[1, 1] == 255
+    two = coarse_orientation(np.array([[40, 50], [255, 255]], np.uint8), 2)
+    assert two.tolist() == [[45]]  # half the blocks suffice
+    assert np.array_equal(coarse_orientation(codes, 1), codes)
+
+
+def test_prepared_orientation_field_is_the_coarse_field_of_the_template(fvc_template):
+    t = fvc_template("fvc2002_db1_b", "101_1")
+    p = prepare(t)
+    assert p.orientation_block_px == 2 * t.orientation_block_px
+    assert np.array_equal(p.orientation, coarse_orientation(t.orientation, 2))
+    assert p.foreground.shape == t.orientation.shape  # pairing keeps the template's blocks
+    fine = prepare(t, replace(DEFAULT_MATCHER_PARAMS, orientation_cell=1))
+    assert np.array_equal(fine.orientation, t.orientation)

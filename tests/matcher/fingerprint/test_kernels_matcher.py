@@ -124,12 +124,13 @@ def test_orientation_agreement_matches_reference(fvc_template, ka, kb, rot):
     a = prepare(fvc_template("fvc2002_db1_b", ka))
     b = prepare(fvc_template("fvc2002_db1_b", kb))
     frame = (190.0, 170.0, 200.0, 185.0, rot)
-    got = orientation_agreement(a.orientation, a.block_px, b.orientation, b.block_px, *frame)
-    want = orientation_agreement_reference(orientation_radians(a.orientation), a.block_px,
-                                           orientation_radians(b.orientation), b.block_px, *frame)
+    ba, bb = a.orientation_block_px, b.orientation_block_px
+    got = orientation_agreement(a.orientation, ba, b.orientation, bb, *frame)
+    want = orientation_agreement_reference(orientation_radians(a.orientation), ba,
+                                           orientation_radians(b.orientation), bb, *frame)
     assert got[1] == want[1] and got[1] > 0
     assert got[0] == pytest.approx(want[0], rel=1e-12)
-    same = orientation_agreement(a.orientation, a.block_px, a.orientation, a.block_px, 1.0, 2.0, 1.0, 2.0, 0.0)
+    same = orientation_agreement(a.orientation, ba, a.orientation, ba, 1.0, 2.0, 1.0, 2.0, 0.0)
     assert same[0] == pytest.approx(1.0)
 
 

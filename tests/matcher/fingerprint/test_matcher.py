@@ -176,13 +176,13 @@ def test_gallery_comparison_params_override(fvc_template):
 
 
 def test_gallery_mixing_imported_minutiae_scores_as_pairwise(fvc_template):
-    """Templates without an orientation field keep their own (convex hull) foreground in the gallery;
-    extracted ones have theirs derived from the orientation field: both score as pairwise."""
+    """Templates without an orientation field have a convex hull foreground and no field to compare;
+    mixed with extracted ones in a gallery, both score as pairwise."""
     extracted = [fvc_template("fvc2002_db1_b", k) for k in ("104_1", "104_2", "106_1")]
     imported = [FingerprintTemplate(x=t.x, y=t.y, angle=t.angle, kind=t.kind, quality=t.quality, width=t.width,
                                     height=t.height, dpi=t.dpi) for t in extracted]
     prepared = [prepare(t) for t in extracted + imported]
     gallery = PreparedGallery.from_prepared(prepared)
-    assert list(gallery.fg_shape[:3, 0]) == [0, 0, 0] and all(gallery.fg_shape[3:, 0] > 0)
+    assert all(gallery.fg_shape[:, 0] > 0) and list(gallery.or_shape[3:, 0]) == [0, 0, 0]
     for probe in (prepared[1], prepared[4]):
         np.testing.assert_array_equal(score_many(probe, gallery), [score(probe, c) for c in prepared])

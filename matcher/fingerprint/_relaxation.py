@@ -39,7 +39,7 @@ def _top_pairs(sim, count_max):
     index. The positive keys are gathered without branches (the sign test is
     unpredictable). A histogram of the keys' top 16 bits (128 bins per
     octave) gives the lowest bin that the ``count_max`` largest reach; only
-    the keys from that bin up are sorted.
+    the keys from that bin up are sorted (about 25 on the FVC sets).
     """
     flat = sim.ravel()
     n = flat.size
@@ -67,14 +67,34 @@ def _top_pairs(sim, count_max):
         for q in range(size):
             keys[m] = keys[q]
             m += keys[q] >= limit
-        chosen = np.sort(keys[:m])[m - count_max:]
     else:
-        chosen = np.sort(keys[:size])
-    k = chosen.size
+        m = size
+    if m <= _INSERTION_MAX:
+        _sort_decreasing(keys, m)
+    else:  # many values in one bin (equal similarities): insertion would be quadratic
+        keys[:m] = np.sort(keys[:m])[::-1]
+    k = min(m, count_max)
     out = np.empty(k, np.int64)
     for t in range(k):
-        out[t] = np.int64(low - (chosen[k - 1 - t] & low))
+        out[t] = np.int64(low - (keys[t] & low))
     return out
+
+
+#: largest count :func:`_top_pairs` sorts by insertion
+_INSERTION_MAX = 64
+
+
+@njit(cache=True, nogil=True)
+def _sort_decreasing(keys, m):
+    """Sort ``keys[:m]`` in place, largest first, by insertion: the histogram leaves a few dozen,
+    where this is several times faster than ``np.sort`` (no copy, no recursion)."""
+    for q in range(1, m):
+        v = keys[q]
+        r = q
+        while r > 0 and keys[r - 1] < v:
+            keys[r] = keys[r - 1]
+            r -= 1
+        keys[r] = v
 
 
 @njit(cache=True, nogil=True)

@@ -98,6 +98,17 @@ def _sort_decreasing(keys, m):
 
 
 @njit(cache=True, nogil=True)
+def _bits_between(lo, hi):
+    """The uint64 with bits ``max(lo, 0) .. min(hi, 64) - 1`` set (none when that range is empty)."""
+    lo = max(lo, 0)
+    hi = min(hi, 64)
+    if hi <= lo:
+        return np.uint64(0)
+    upper = np.uint64(0xFFFFFFFFFFFFFFFF) if hi == 64 else (np.uint64(1) << np.uint64(hi)) - np.uint64(1)
+    return upper & ~((np.uint64(1) << np.uint64(lo)) - np.uint64(1))
+
+
+@njit(cache=True, nogil=True)
 def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
                   mu1, tau1, mu2, tau2, mu3, tau3):
     """Local Similarity Sort with Relaxation (LSS-R) of Cappelli et al. 2010.
@@ -124,9 +135,12 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
     pa = np.empty(count, dtype=np.int64)
     pb = np.empty(count, dtype=np.int64)
     lam0 = np.empty(count, dtype=np.float64)
+    inv_nb = 1.0 / nb
     for t in range(count):
-        pa[t] = top[t] // nb
-        pb[t] = top[t] % nb
+        # row of flat index q = i * nb + j: (q + 0.5) / nb lies 0.5 / nb inside (i, i + 1), far beyond
+        # the rounding of the product, so the floor is exact (no integer division)
+        pa[t] = np.int64((top[t] + 0.5) * inv_nb)
+        pb[t] = top[t] - pa[t] * nb
         lam0[t] = sim[pa[t], pb[t]]
     # compatibilities are sparse: keep the non-zero ones as (t, k, value) triples
     cap = count * (count - 1)
@@ -141,15 +155,18 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
     # A branch-free pass (vectorised by the compiler) first marks the pairs k that pass
     # slightly looser versions of the three tests: the two angle tests as cosines (of the
     # pairs' rotation difference; of the radial angles' difference, from dot and cross
-    # products of the connecting vectors), the distance test with a 1e-6 px margin.
-    # Coincident minutiae always pass. The exact tests run on the marked pairs only, so
-    # the result equals testing every pair exactly.
-    gxa = np.empty(count, np.float64)
-    gya = np.empty(count, np.float64)
-    gxb = np.empty(count, np.float64)
-    gyb = np.empty(count, np.float64)
-    rot_cos = np.empty(count, np.float64)
-    rot_sin = np.empty(count, np.float64)
+    # products of the connecting vectors), the distance test with a 1e-6 px margin, as
+    # (da - db)^2 = da^2 + db^2 - 2 sqrt(da^2 db^2) (one square root). Coincident minutiae
+    # always pass. The pass runs over whole rows padded to a multiple of 8 (long, even
+    # loops vectorise; rows k <= t are about half of it), and a bit mask keeps t < k < count.
+    # The exact tests run on the marked pairs only, so the result equals testing every pair exactly.
+    padded = (count + 7) // 8 * 8
+    gxa = np.zeros(padded, np.float64)
+    gya = np.zeros(padded, np.float64)
+    gxb = np.zeros(padded, np.float64)
+    gyb = np.zeros(padded, np.float64)
+    rot_cos = np.zeros(padded, np.float64)
+    rot_sin = np.zeros(padded, np.float64)
     for t in range(count):
         gxa[t] = xa[pa[t]]
         gya[t] = ya[pa[t]]
@@ -160,26 +177,29 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
         rot_sin[t] = math.sin(rot)
     cos_limit = math.cos(cut2 + 1e-6) if cut2 + 1e-6 < math.pi else -2.0
     cos_limit3 = math.cos(cut3 + 1e-6) if cut3 + 1e-6 < math.pi else -2.0
-    loose1 = cut1 + 1e-6
+    loose1_sq = (cut1 + 1e-6) ** 2
     for t in range(count):
         ia = pa[t]
         ib = pb[t]
-        for k0 in range(t + 1, count, 64):
+        xt, yt, ut, vt, ct, st = gxa[t], gya[t], gxb[t], gyb[t], rot_cos[t], rot_sin[t]
+        for k0 in range((t + 1) // 8 * 8, padded, 64):
             # the loose tests of pairs k0 .. k0 + 63 as one bit mask; the exact tests run on its set bits
             mask = np.uint64(0)
-            for k in range(k0, min(k0 + 64, count)):
-                ex = gxa[k] - gxa[t]
-                ey = gya[k] - gya[t]
-                fx = gxb[k] - gxb[t]
-                fy = gyb[k] - gyb[t]
-                da = math.sqrt(ex * ex + ey * ey)
-                db = math.sqrt(fx * fx + fy * fy)
+            for k in range(k0, min(k0 + 64, padded)):
+                ex = gxa[k] - xt
+                ey = gya[k] - yt
+                fx = gxb[k] - ut
+                fy = gyb[k] - vt
+                da2 = ex * ex + ey * ey
+                db2 = fx * fx + fy * fy
+                dadb = math.sqrt(da2 * db2)
                 # cos of (rotation of pair t) - (angle of the connecting vector in A - in B), times da * db
-                radial = rot_cos[t] * (ex * fx + ey * fy) + rot_sin[t] * (ey * fx - ex * fy)
-                near = ((rot_cos[t] * rot_cos[k] + rot_sin[t] * rot_sin[k] > cos_limit)
-                        & (abs(da - db) <= loose1)
-                        & ((da * db < 1e-9) | (radial > cos_limit3 * da * db)))
+                radial = ct * (ex * fx + ey * fy) + st * (ey * fx - ex * fy)
+                near = ((ct * rot_cos[k] + st * rot_sin[k] > cos_limit)
+                        & (da2 + db2 - 2.0 * dadb <= loose1_sq)
+                        & ((dadb < 1e-9) | (radial > cos_limit3 * dadb)))
                 mask |= np.uint64(near) << np.uint64(k - k0)
+            mask &= _bits_between(t + 1 - k0, count - k0)
             while mask != 0:
                 k = k0 + np.int64(trailing_zeros64(mask))
                 mask &= mask - np.uint64(1)

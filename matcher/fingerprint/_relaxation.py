@@ -255,6 +255,27 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
 
 
 @njit(cache=True, nogil=True)
+def _smallest_stable(values, k):
+    """Indices of the ``k`` smallest ``values``, in the order of a stable sort (equal values: lower
+    index first); ``np.argsort(values, kind="mergesort")[:k]`` without sorting the rest. By
+    insertion into the k kept so far: k is at most ``max_np`` (12) and values a few dozen."""
+    out = np.empty(k, np.int64)
+    size = 0
+    for t in range(values.shape[0]):
+        v = values[t]
+        if size == k and not v < values[out[k - 1]]:
+            continue
+        r = size if size < k else k - 1
+        while r > 0 and values[out[r - 1]] > v:
+            out[r] = out[r - 1]
+            r -= 1
+        out[r] = t
+        if size < k:
+            size += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
 def compare_cylinders(bits_a, valid_a, cells_a, xa, ya, ta, bits_b, valid_b, cells_b, xb, yb, tb, max_dir,
                       min_matchable_cells,
                       n_pairs, iterations, weight, mu1, tau1, mu2, tau2, mu3, tau3):
@@ -281,15 +302,14 @@ def compare_cylinders(bits_a, valid_a, cells_a, xa, ya, ta, bits_b, valid_b, cel
     eff = np.empty(count, dtype=np.float64)
     for t in range(count):
         eff[t] = -(lam[t] / max(lam0[t], 1e-12))
-    order = np.argsort(eff, kind="mergesort")
     k = min(n_pairs, count)
-    chosen = order[:k]
+    chosen = _smallest_stable(eff, k)  # the k most efficient, as a stable sort orders them
     total = 0.0
     rel = np.empty(k, dtype=np.float64)
     for q in range(k):
         total += lam[chosen[q]]
         rel[q] = -lam[chosen[q]]
-    by_lam = np.argsort(rel, kind="mergesort")
+    by_lam = _smallest_stable(rel, k)
     out_a = np.empty(k, dtype=np.int64)
     out_b = np.empty(k, dtype=np.int64)
     for q in range(k):

@@ -8,7 +8,7 @@ from biomatch.matcher.fingerprint import DEFAULT_MATCHER_PARAMS as P
 from biomatch.matcher.fingerprint import prepare
 from biomatch.matcher.fingerprint._kernels import build_cylinders, similarity_matrix
 from biomatch.matcher.fingerprint._pairing import orientation_agreement, pair_minutiae
-from biomatch.matcher.fingerprint._relaxation import _top_pairs, relaxed_pairs
+from biomatch.matcher.fingerprint._relaxation import _smallest_stable, _top_pairs, relaxed_pairs
 from biomatch.matcher.fingerprint._reference import (
     build_cylinders_reference,
     orientation_agreement_reference,
@@ -188,6 +188,16 @@ def test_top_pairs_orders_by_value_then_lower_index(count):
     positive = np.nonzero(flat > 0)[0]
     want = positive[np.argsort(-flat[positive], kind="stable")][:count]
     np.testing.assert_array_equal(_top_pairs(sim, count), want)
+
+
+@pytest.mark.parametrize("k", [0, 1, 4, 12, 40])
+def test_smallest_stable_equals_a_stable_sort(k):
+    """The selection of the most efficient LSS-R pairs equals ``np.argsort(kind="mergesort")[:k]``,
+    ties (equal efficiencies) included, and negative zeros equal to zeros."""
+    rng = np.random.default_rng(k)
+    values = rng.choice(np.array([-1.0, -0.5, -0.5, -0.0, 0.0, 0.25, 2.0]), size=40)
+    values[::7] = rng.random(6)
+    np.testing.assert_array_equal(_smallest_stable(values, k), np.argsort(values, kind="mergesort")[:k])
 
 
 @pytest.mark.parametrize("count", [3, 30, 120])

@@ -24,7 +24,7 @@ from ._pairing import orientation_agreement, pair_minutiae
 from ._relaxation import compare_cylinders
 
 #: sha256[:16] of _kernels.py, _pairing.py, _popcount.py and _relaxation.py (see the module docstring).
-KERNEL_SOURCES_STAMP = "ac1d8548d389054b"
+KERNEL_SOURCES_STAMP = "96ed0ed7123787e1"
 
 # layout of the parameter vector
 P_MAX_DIR, P_MIN_BITS, P_ITER, P_WEIGHT, P_MU1, P_TAU1, P_MU2, P_TAU2, P_MU3, P_TAU3 = range(10)
@@ -61,16 +61,18 @@ def finish_score(local, paired, seed_a, seed_b, all_xa, all_ya, all_ta, oa, bloc
 
 
 @njit(cache=True, nogil=True)
-def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka,
-                bits_b, valid_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb, ob, oblockb, prm):
-    """Score of one pair and its paired minutiae (rows of the full templates)."""
+def compare_one(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
+                oblocka, bits_b, valid_b, counts_b, cells_b, xb, yb, tb, index_b, all_xb, all_yb, all_tb, fgb, blockb,
+                ob, oblockb, prm):
+    """Score of one pair and its paired minutiae (rows of the full templates); B's ``valid_b`` and
+    ``counts_b`` are not needed (see :func:`._kernels.similarity_matrix`)."""
     na = bits_a.shape[0]
     nb = bits_b.shape[0]
     empty = np.zeros(0, np.int64)
     if na == 0 or nb == 0:
         return 0.0, empty, empty
     local, pa, pb = compare_cylinders(
-        bits_a, valid_a, cells_a, xa, ya, ta, bits_b, valid_b, cells_b, xb, yb, tb,
+        bits_a, valid_a, counts_a, cells_a, xa, ya, ta, bits_b, cells_b, xb, yb, tb,
         prm[P_MAX_DIR], int(prm[P_MIN_BITS]), n_pairs(na, nb, prm), int(prm[P_ITER]), prm[P_WEIGHT],
         prm[P_MU1], prm[P_TAU1], prm[P_MU2], prm[P_TAU2], prm[P_MU3], prm[P_TAU3],
     )
@@ -93,30 +95,6 @@ def compare_one(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
 
 
 @njit(cache=True, nogil=True)
-def _expand_valid(cells, words, lut, layers):
-    """Cell validity replicated over the direction layers (bit ``cell * layers + layer``), as
-    :func:`._kernels.build_cylinders` returns it: ``lut[b]`` spreads the 8 cells of byte ``b``."""
-    k = cells.shape[0]
-    out = np.zeros((k, words), np.uint64)
-    span = 8 * layers
-    for i in range(k):
-        for w in range(cells.shape[1]):
-            v = cells[i, w]
-            for byte in range(8):
-                b = (v >> np.uint64(8 * byte)) & np.uint64(255)
-                if b == 0:
-                    continue
-                mask = lut[b]
-                start = (w * 64 + 8 * byte) * layers
-                word = start >> 6
-                off = start & 63
-                out[i, word] |= mask << np.uint64(off)
-                if off + span > 64:
-                    out[i, word + 1] |= mask >> np.uint64(64 - off)
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _widen(values):
     out = np.empty(values.shape[0], np.float64)
     for i in range(values.shape[0]):
@@ -125,8 +103,8 @@ def _widen(values):
 
 
 @njit(cache=True, nogil=True)
-def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, index, min_off, all_x, all_y,
-           all_t, words, lut, layers, prm):
+def _local(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, index, min_off, all_x,
+           all_y, all_t, prm):
     """Local score of candidate ``c`` and its seeds (rows of the candidate's template).
 
     The cylinders' minutiae are rows ``index`` of the candidate's minutiae, so
@@ -147,8 +125,8 @@ def _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cell
         yb[k] = all_y[r]
         tb[k] = all_t[r]
     value, pa, pb = compare_cylinders(
-        bits_a, valid_a, cells_a, xa, ya, ta, bits[c0:c1], _expand_valid(cells[c0:c1], words, lut, layers),
-        cells[c0:c1], xb, yb, tb, prm[P_MAX_DIR], int(prm[P_MIN_BITS]),
+        bits_a, valid_a, counts_a, cells_a, xa, ya, ta, bits[c0:c1], cells[c0:c1], xb, yb, tb, prm[P_MAX_DIR],
+        int(prm[P_MIN_BITS]),
         n_pairs(bits_a.shape[0], nb, prm), int(prm[P_ITER]), prm[P_WEIGHT], prm[P_MU1], prm[P_TAU1], prm[P_MU2],
         prm[P_TAU2], prm[P_MU3], prm[P_TAU3],
     )
@@ -182,36 +160,36 @@ def _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka, c, m
 
 
 @njit(cache=True, nogil=True)
-def score_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka,
-                  positions, cyl_off, bits, cells, index, min_off, all_x, all_y, all_t,
-                  fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, lut, layers, prm):
+def score_gallery(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
+                  oblocka, positions, cyl_off, bits, cells, index, min_off, all_x, all_y, all_t,
+                  fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, prm):
     """Scores of the probe (``*_a``) against the candidates ``positions`` of a concatenated gallery.
 
     Candidate c owns cylinder rows ``cyl_off[c]:cyl_off[c+1]`` (their
     minutiae: rows ``index`` of its minutiae), minutiae rows
-    ``min_off[c]:min_off[c+1]``, foreground cells ``fg_off[c]:fg_off[c+1]``
-    of ``fg_flat`` (shape ``fg_shape[c]``) and orientation codes ``or_off[c]:or_off[c+1]`` of ``or_flat``
-    (``or_shape[c]``). The gallery keeps coordinates as float32 (the
-    template's precision), cell validity without its layer replication and
-    orientations as degree codes; each candidate is widened back to the
-    matcher's prepared form before the per-pair kernels run (the orientation
-    codes are used as they are), so scores equal the pairwise ones.
+    ``min_off[c]:min_off[c+1]``, foreground blocks ``fg_off[c]:fg_off[c+1]``
+    of ``fg_flat`` (shape ``fg_shape[c]``, ``fg_block[c]`` pixels) and
+    orientation codes ``or_off[c]:or_off[c+1]`` of ``or_flat`` (shape
+    ``or_shape[c]``, ``or_block[c]`` pixels). The gallery keeps coordinates
+    as float32 (the template's precision; widened to float64 here), cell
+    validity without its layer replication (a candidate's similarities need
+    only its cell words) and orientations as degree codes, so scores equal
+    the pairwise ones.
     """
-    words = bits.shape[1]
     out = np.zeros(positions.shape[0], np.float64)
     for q in range(positions.shape[0]):
         c = positions[q]
-        local, sa, sb = _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells, index,
-                               min_off, all_x, all_y, all_t, words, lut, layers, prm)
+        local, sa, sb = _local(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, index_a, c, cyl_off, bits, cells,
+                               index, min_off, all_x, all_y, all_t, prm)
         out[q] = _final(local, sa, sb, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka, c, min_off, all_x, all_y,
                         all_t, fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, prm)
     return out
 
 
 @njit(cache=True, nogil=True)
-def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa, oblocka,
-                positions, cyl_off, bits, cells, index, min_off, all_x, all_y, all_t,
-                fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, lut, layers, prm, k):
+def top_gallery(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, all_ta, fga, blocka, oa,
+                oblocka, positions, cyl_off, bits, cells, index, min_off, all_x, all_y, all_t,
+                fg_off, fg_shape, fg_block, fg_flat, or_off, or_shape, or_block, or_flat, prm, k):
     """The ``k`` best of the candidates ``positions`` (increasing), exactly as :func:`score_gallery` ranks them.
 
     The final score is ``sqrt(local * paired) * agreement ** w`` with
@@ -227,15 +205,14 @@ def top_gallery(bits_a, valid_a, cells_a, xa, ya, ta, index_a, all_xa, all_ya, a
     paired : int, how many candidates went through the pairing stage.
     """
     n = positions.shape[0]
-    words = bits.shape[1]
     seeds_max = max(int(prm[P_SEEDS]), 1)
     local = np.zeros(n, np.float64)
     seed_a = np.zeros((n, seeds_max), np.int64)
     seed_b = np.zeros((n, seeds_max), np.int64)
     n_seeds = np.zeros(n, np.int64)
     for q in range(n):
-        value, sa, sb = _local(bits_a, valid_a, cells_a, xa, ya, ta, index_a, positions[q], cyl_off, bits, cells,
-                               index, min_off, all_x, all_y, all_t, words, lut, layers, prm)
+        value, sa, sb = _local(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, index_a, positions[q], cyl_off, bits,
+                               cells, index, min_off, all_x, all_y, all_t, prm)
         local[q] = value
         n_seeds[q] = sa.size
         seed_a[q, :sa.size] = sa

@@ -137,7 +137,7 @@ def _sqrt_count(n):
 
 
 @njit(cache=True, nogil=True)
-def similarity_matrix(bits_a, valid_a, cells_a, angle_a, bits_b, valid_b, cells_b, angle_b, max_dir,
+def similarity_matrix(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells_b, angle_b, max_dir,
                       min_matchable_cells):
     """Local similarities of all cylinder pairs (binary MCC).
 
@@ -145,11 +145,29 @@ def similarity_matrix(bits_a, valid_a, cells_a, angle_a, bits_b, valid_b, cells_
     valid in both cylinders; 0 where the directions differ by more than
     ``max_dir`` or fewer than ``min_matchable_cells`` cells are valid in both
     (checked first, on the cell-validity words).
+
+    Parameters
+    ----------
+    bits_a, valid_a : (na, words) uint64, A's cylinders and their validity replicated over the layers.
+    counts_a : (na, planes * cell words) uint64, A's per-cell counts of set bits, bit-sliced
+        (:func:`..cylinders.cell_count_planes`).
+    cells_a, cells_b : (n, cell words) uint64, cell validity.
+    bits_b : (nb, words) uint64, B's cylinders (B needs no replicated validity).
+
+    Notes
+    -----
+    Cylinder bits lie inside their own validity (``build_cylinders`` masks
+    them), so with ``a' = a & valid_b`` and ``b' = b & valid_a``:
+    ``|a'| = sum_p 2^p |plane_p(a) & cells_b|`` (cell words, not layer
+    words), ``|b'| = |b & valid_a|`` and ``|a' ^ b'| = |a'| + |b'| - 2 |a & b|``.
+    Exact integer identities: the values equal the three masked popcounts of
+    the definition.
     """
     na = bits_a.shape[0]
     nb = bits_b.shape[0]
     words = bits_a.shape[1]
     cw = cells_a.shape[1]
+    planes = counts_a.shape[1] // cw if cw > 0 else 0
     sim = np.zeros((na, nb), dtype=np.float32)
     # A branch-free pass (vectorised by the compiler) marks, 64 columns at a time, the pairs that
     # pass a slightly looser direction test; the exact test then runs on the marked pairs only.
@@ -167,7 +185,7 @@ def similarity_matrix(bits_a, valid_a, cells_a, angle_a, bits_b, valid_b, cells_
     for i in range(na):
         ai = angle_a[i]
         ri = red_a[i]
-        row_bits, row_valid, row_cells = bits_a[i], valid_a[i], cells_a[i]
+        row_bits, row_valid, row_counts, row_cells = bits_a[i], valid_a[i], counts_a[i], cells_a[i]
         for j0 in range(0, nb, 64):
             mask = np.uint64(0)
             for j in range(j0, min(j0 + 64, nb)):
@@ -184,16 +202,19 @@ def similarity_matrix(bits_a, valid_a, cells_a, angle_a, bits_b, valid_b, cells_
                     both += popcount64(row_cells[w] & col_cells[w])
                 if both < min_matchable_cells:
                     continue
-                col_bits, col_valid = bits_b[j], valid_b[j]
+                col_bits = bits_b[j]
                 ca = np.uint64(0)
+                for p in range(planes):
+                    plane = np.uint64(0)
+                    for w in range(cw):
+                        plane += popcount64(row_counts[p * cw + w] & col_cells[w])
+                    ca += plane << np.uint64(p)
                 cb = np.uint64(0)
-                cx = np.uint64(0)
+                ab = np.uint64(0)
                 for w in range(words):
-                    ta = row_bits[w] & col_valid[w]
-                    tb = col_bits[w] & row_valid[w]
-                    ca += popcount64(ta)
-                    cb += popcount64(tb)
-                    cx += popcount64(ta ^ tb)
+                    cb += popcount64(col_bits[w] & row_valid[w])
+                    ab += popcount64(row_bits[w] & col_bits[w])
+                cx = ca + cb - (ab << np.uint64(1))
                 denom = _sqrt_count(ca) + _sqrt_count(cb)
                 if denom > 0:
                     sim[i, j] = 1.0 - _sqrt_count(cx) / denom

@@ -15,7 +15,7 @@ from ._popcount import trailing_zeros64
 
 #: sha256[:16] of _kernels.py and _popcount.py, whose kernels these inline: Numba's cache
 #: notices changes to this file only (see :mod:`._batch`).
-KERNEL_SOURCES_STAMP = "baea6a134a033b23"
+KERNEL_SOURCES_STAMP = "4afeaff467dbb4fe"
 
 
 @njit(cache=True, nogil=True)
@@ -260,6 +260,8 @@ def _smallest_stable(values, k):
     index first); ``np.argsort(values, kind="mergesort")[:k]`` without sorting the rest. By
     insertion into the k kept so far: k is at most ``max_np`` (12) and values a few dozen."""
     out = np.empty(k, np.int64)
+    if k <= 0:
+        return out
     size = 0
     for t in range(values.shape[0]):
         v = values[t]
@@ -276,9 +278,8 @@ def _smallest_stable(values, k):
 
 
 @njit(cache=True, nogil=True)
-def compare_cylinders(bits_a, valid_a, cells_a, xa, ya, ta, bits_b, valid_b, cells_b, xb, yb, tb, max_dir,
-                      min_matchable_cells,
-                      n_pairs, iterations, weight, mu1, tau1, mu2, tau2, mu3, tau3):
+def compare_cylinders(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, bits_b, cells_b, xb, yb, tb, max_dir,
+                      min_matchable_cells, n_pairs, iterations, weight, mu1, tau1, mu2, tau2, mu3, tau3):
     """Whole comparison in one call: similarities, LSS-R, selection by efficiency.
 
     Returns
@@ -293,7 +294,7 @@ def compare_cylinders(bits_a, valid_a, cells_a, xa, ya, ta, bits_b, valid_b, cel
     nb = bits_b.shape[0]
     if na == 0 or nb == 0:
         return 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64)
-    sim = similarity_matrix(bits_a, valid_a, cells_a, ta, bits_b, valid_b, cells_b, tb, max_dir, min_matchable_cells)
+    sim = similarity_matrix(bits_a, valid_a, counts_a, cells_a, ta, bits_b, cells_b, tb, max_dir, min_matchable_cells)
     pa, pb, lam0, lam = relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, min(na, nb), iterations, weight,
                                       mu1, tau1, mu2, tau2, mu3, tau3)
     count = pa.size

@@ -14,7 +14,7 @@ from .params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
 _BACKGROUND = 255  # orientation code of background blocks
 
-__all__ = ["PreparedFingerprint", "prepare", "cell_offsets", "local_cylinders", "coarse_orientation"]
+__all__ = ["PreparedFingerprint", "prepare", "cell_offsets", "local_cylinders", "coarse_orientation", "cell_count_planes"]
 
 
 @lru_cache(maxsize=8)
@@ -47,6 +47,7 @@ class PreparedFingerprint:
     angle: np.ndarray
     bits: np.ndarray  # (k, words) uint64
     valid: np.ndarray  # (k, words) uint64
+    counts: np.ndarray  # (k, planes * cell words) uint64, per-cell counts of set bits, bit-sliced (cell_count_planes)
     cells: np.ndarray  # (k, cell words) uint64, cell validity
     params: MatcherParams
     min_matchable_cells: int  # cells that must be valid in both cylinders of a pair
@@ -60,6 +61,38 @@ class PreparedFingerprint:
 
     def __len__(self) -> int:
         return int(self.index.shape[0])
+
+
+def cell_count_planes(bits: np.ndarray, n_cells: int, layers: int) -> np.ndarray:
+    """Each cylinder's count of set direction bits per cell, bit-sliced.
+
+    Parameters
+    ----------
+    bits : (k, words) uint64
+        Cylinders (bit ``cell * layers + layer``).
+    n_cells, layers : int
+        Cells per cylinder and direction layers.
+
+    Returns
+    -------
+    (k, planes * cell words) uint64
+        Words ``p * cw .. p * cw + cw - 1`` hold bit p of every cell's count
+        (bit = cell; ``cw = ceil(n_cells / 64)``, ``planes`` the bit length of
+        ``layers``). The set bits of a cylinder inside the valid cells of
+        another are then ``sum_p 2^p popcount(plane_p & cells)``: cell words
+        instead of layer words, and no replicated validity for the other.
+    """
+    k = bits.shape[0]
+    cw = (n_cells + 63) // 64
+    planes = int(layers).bit_length()
+    if k == 0:
+        return np.zeros((0, planes * cw), np.uint64)
+    flat = np.unpackbits(np.ascontiguousarray(bits).view(np.uint8), axis=1, bitorder="little")
+    counts = flat[:, :n_cells * layers].reshape(k, n_cells, layers).sum(axis=2)
+    sliced = np.zeros((k, planes, cw * 64), np.uint8)
+    for p in range(planes):
+        sliced[:, p, :n_cells] = (counts >> p) & 1
+    return np.ascontiguousarray(np.packbits(sliced.reshape(k, -1), axis=1, bitorder="little").view(np.uint64))
 
 
 def _foreground_blocks(template: FingerprintTemplate) -> tuple[np.ndarray, int]:
@@ -200,7 +233,8 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
         template=template, index=idx,
         x=np.ascontiguousarray(x[idx]), y=np.ascontiguousarray(y[idx]), angle=np.ascontiguousarray(a[idx]),
         bits=np.ascontiguousarray(bits[idx]), valid=np.ascontiguousarray(valid[idx]),
-        cells=np.ascontiguousarray(cells[idx]), params=p,
+        counts=cell_count_planes(bits[idx], offsets.shape[0], p.layers), cells=np.ascontiguousarray(cells[idx]),
+        params=p,
         min_matchable_cells=int(math.ceil(p.min_matchable_cells * offsets.shape[0])),
         all_x=x, all_y=y, all_angle=a, foreground=fg, block_px=block, orientation=orientation,
         orientation_block_px=orientation_block,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -15,17 +14,6 @@ from .params import DEFAULT_MATCHER_PARAMS, MatcherParams
 __all__ = ["PreparedGallery", "score_many", "top_candidates"]
 
 
-@lru_cache(maxsize=4)
-def _layer_lut(layers: int) -> np.ndarray:
-    """``lut[b]``: the 8 cells of byte ``b`` spread over ``layers`` bits each (see ``_batch._expand_valid``)."""
-    lut = np.zeros(256, np.uint64)
-    block = (1 << layers) - 1
-    for b in range(256):
-        lut[b] = sum(block << (i * layers) for i in range(8) if b >> i & 1)
-    lut.setflags(write=False)
-    return lut
-
-
 @dataclass(frozen=True, eq=False)
 class PreparedGallery:
     """Prepared candidates packed for :func:`score_many` (immutable, thread-safe).
@@ -34,7 +22,7 @@ class PreparedGallery:
     concatenated, with offsets, in a compact lossless form: coordinates as
     float32 (the template's own precision) and once only (a cylinder's
     minutia is a row of the minutiae), cylinder validity as cell words only
-    (the matcher's ``valid`` replicates it over the direction layers), the
+    (a candidate's similarities need no more, see ``similarity_matrix``), the
     orientation field as the degree codes ``prepare`` averages, and the
     foreground blocks as bytes. About 4.5 KB per FVC finger; this is the
     in-memory form a 1:N index keeps.
@@ -70,15 +58,12 @@ class PreparedGallery:
     def from_prepared(cls, items: Sequence[PreparedFingerprint],
                       params: MatcherParams = DEFAULT_MATCHER_PARAMS) -> "PreparedGallery":
         """Pack prepared fingerprints (or templates, prepared here) in order."""
-        if params.layers > 8:
-            raise ValueError("a gallery packs at most 8 direction layers")
         items = [_as_prepared(it, params) for it in items]
         words = items[0].bits.shape[1] if items else 1
         cell_words = items[0].cells.shape[1] if items else 1
 
         def offsets(sizes):
             return np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
-
 
         def cat(parts, dtype, shape_tail=()):
             if not parts:
@@ -156,7 +141,7 @@ def _call_args(probe, gallery: PreparedGallery, params: MatcherParams | None):
     g = gallery
     arrays = (g.cyl_off, g.bits, g.cells, g.index, g.min_off, g.all_x, g.all_y, g.all_angle,
               g.fg_off, g.fg_shape, g.fg_block, g.fg_flat, g.or_off, g.or_shape, g.or_block, g.or_flat,
-              _layer_lut(params.layers), int(params.layers), prm)
+              prm)
     return _args(a), arrays
 
 

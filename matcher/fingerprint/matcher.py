@@ -61,7 +61,7 @@ def _as_prepared(item, params: MatcherParams) -> PreparedFingerprint:
 
 
 def _args(p: PreparedFingerprint) -> tuple:
-    return (p.bits, p.valid, p.cells, p.x, p.y, p.angle, p.index, p.all_x, p.all_y, p.all_angle, p.foreground,
+    return (p.bits, p.valid, p.counts, p.cells, p.x, p.y, p.angle, p.index, p.all_x, p.all_y, p.all_angle, p.foreground,
             p.block_px, p.orientation, p.orientation_block_px)
 
 

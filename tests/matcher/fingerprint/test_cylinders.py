@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from biomatch.matcher.fingerprint import prepare
-from biomatch.matcher.fingerprint.cylinders import coarse_orientation, local_cylinders
+from biomatch.matcher.fingerprint.cylinders import cell_count_planes, cell_offsets, coarse_orientation, local_cylinders
 from biomatch.matcher.fingerprint.params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
 
@@ -79,3 +79,19 @@ def test_prepared_orientation_field_is_the_coarse_field_of_the_template(fvc_temp
     assert p.foreground.shape == t.orientation.shape  # pairing keeps the template's blocks
     fine = prepare(t, replace(DEFAULT_MATCHER_PARAMS, orientation_cell=1))
     assert np.array_equal(fine.orientation, t.orientation)
+
+
+def test_cell_count_planes_hold_each_cells_count_of_set_layers(fvc_template):
+    p = prepare(fvc_template("fvc2002_db1_b", "102_3"))
+    m, layers = cell_offsets(p.params.radius_px, p.params.cells).shape[0], p.params.layers
+    rng = np.random.default_rng(0)
+    dense = rng.integers(0, 2**63, size=(7, p.bits.shape[1]), dtype=np.uint64)  # counts up to 6
+    for bits in (p.bits, dense):
+        bools = np.unpackbits(bits.view(np.uint8), axis=1, bitorder="little")[:, :m * layers]
+        want = bools.reshape(len(bits), m, layers).sum(axis=2)
+        counts = cell_count_planes(bits, m, layers)
+        planes = np.unpackbits(counts.view(np.uint8), axis=1, bitorder="little").reshape(len(bits), 3, -1)[:, :, :m]
+        np.testing.assert_array_equal(planes[:, 0] + 2 * planes[:, 1] + 4 * planes[:, 2], want)
+    assert want.max() == layers
+    np.testing.assert_array_equal(p.counts, cell_count_planes(p.bits, m, layers))
+    assert cell_count_planes(np.zeros((0, p.bits.shape[1]), np.uint64), m, layers).shape == (0, p.counts.shape[1])

@@ -52,7 +52,7 @@ def test_similarity_and_relaxation_match_reference(fvc_template, ka, kb):
     a = prepare(fvc_template("fvc2002_db1_b", ka))
     b = prepare(fvc_template("fvc2002_db1_b", kb))
     m = cell_offsets(P.radius_px, P.cells).shape[0]
-    sim = similarity_matrix(a.bits, a.valid, a.cells, a.angle, b.bits, b.valid, b.cells, b.angle,
+    sim = similarity_matrix(a.bits, a.valid, a.counts, a.cells, a.angle, b.bits, b.cells, b.angle,
                             P.max_direction_diff_rad, a.min_matchable_cells)
     ref = similarity_reference(_unpack(a.bits, m, P.layers), _unpack(a.valid, m, P.layers)[:, :, 0], a.angle,
                                _unpack(b.bits, m, P.layers), _unpack(b.valid, m, P.layers)[:, :, 0], b.angle,
@@ -151,7 +151,7 @@ def test_similarity_matches_reference_past_64_columns_and_at_the_window_edges(fv
     angle[:len(edges)] = np.mod(edges, 2 * np.pi)
     assert bits.shape[0] > 64
     m = cell_offsets(P.radius_px, P.cells).shape[0]
-    sim = similarity_matrix(a.bits, a.valid, a.cells, a.angle, bits, valid, cells, angle, max_dir,
+    sim = similarity_matrix(a.bits, a.valid, a.counts, a.cells, a.angle, bits, cells, angle, max_dir,
                             a.min_matchable_cells)
     ref = similarity_reference(_unpack(a.bits, m, P.layers), _unpack(a.valid, m, P.layers)[:, :, 0], a.angle,
                                _unpack(bits, m, P.layers), _unpack(valid, m, P.layers)[:, :, 0], angle,
@@ -167,7 +167,7 @@ def test_relaxation_matches_reference_on_many_pairs(fvc_template):
     prepared = [prepare(fvc_template("fvc2004_db3_b", k, dpi=512)) for k in keys]
     for a in prepared:
         for b in prepared:
-            sim = similarity_matrix(a.bits, a.valid, a.cells, a.angle, b.bits, b.valid, b.cells, b.angle,
+            sim = similarity_matrix(a.bits, a.valid, a.counts, a.cells, a.angle, b.bits, b.cells, b.angle,
                                     P.max_direction_diff_rad, a.min_matchable_cells)
             args = (a.x, a.y, a.angle, b.x, b.y, b.angle, min(len(a), len(b)), P.relax_iterations,
                     P.relax_weight, P.mu_p1, P.tau_p1, P.mu_p2, P.tau_p2, P.mu_p3, P.tau_p3)

@@ -148,11 +148,15 @@ def coarse_orientation(codes: np.ndarray, cell: int) -> np.ndarray:
     return np.where(enough, degrees, _BACKGROUND).astype(np.uint8)
 
 
-def _orientation_codes(template: FingerprintTemplate, cell: int) -> tuple[np.ndarray, int]:
-    """The template's block orientations averaged over ``cell x cell`` blocks and their block size;
-    ((0, 0), 0) when it has none."""
+def _orientation_codes(template: FingerprintTemplate, params: MatcherParams) -> tuple[np.ndarray, int]:
+    """The template's block orientations as the orientation cue compares them, and their block size:
+    averaged over ``orientation_cell`` blocks when the field has at least
+    ``orientation_cell_min_blocks`` foreground blocks; ((0, 0), 0) when it has none."""
     if template.orientation is None or template.orientation_block_px <= 0:
         return np.zeros((0, 0), np.uint8), 0
+    cell = params.orientation_cell
+    if int(np.count_nonzero(template.orientation != _BACKGROUND)) < params.orientation_cell_min_blocks:
+        cell = 1
     return coarse_orientation(template.orientation, cell), template.orientation_block_px * cell
 
 
@@ -228,7 +232,7 @@ def prepare(template: FingerprintTemplate, params: MatcherParams = DEFAULT_MATCH
     )
     ok = (valid_cells >= p.min_valid_cells * offsets.shape[0]) & (neighbours >= p.min_neighbours)
     idx = local_cylinders(np.nonzero(ok)[0], template.quality, p)
-    orientation, orientation_block = _orientation_codes(template, p.orientation_cell)
+    orientation, orientation_block = _orientation_codes(template, p)
     return PreparedFingerprint(
         template=template, index=idx,
         x=np.ascontiguousarray(x[idx]), y=np.ascontiguousarray(y[idx]), angle=np.ascontiguousarray(a[idx]),

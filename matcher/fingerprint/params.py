@@ -60,8 +60,11 @@ class MatcherParams:
     # second cue: ridge-flow agreement of the orientation fields under the best alignment
     orientation_weight: float = 0.5  # the score is multiplied by agreement ** weight
     # the fields are compared as averages over orientation_cell x orientation_cell template blocks
-    # (session 7: 2, 32-px cells at 500 ppi: a quarter of the work, equal accuracy on the FVC sets)
+    # (session 7: 2, 32-px cells at 500 ppi: a quarter of the work, equal accuracy on the FVC sets),
+    # but fields of fewer than orientation_cell_min_blocks foreground blocks (marks, small prints)
+    # keep the template's blocks: averaged, they leave the cue too few
     orientation_cell: int = 2
+    orientation_cell_min_blocks: int = 200
     # used when a template has no orientation field (imported minutiae): the median
     # agreement of impostor pairs on the FVC sets, so impostor scores stay calibrated
     missing_orientation_agreement: float = 0.54
@@ -73,12 +76,14 @@ class MatcherParams:
             raise ValueError(f"local_min_cylinders must be >= 0, got {self.local_min_cylinders}")
         if self.orientation_cell < 1:
             raise ValueError(f"orientation_cell must be >= 1, got {self.orientation_cell}")
+        if self.orientation_cell_min_blocks < 0:
+            raise ValueError(f"orientation_cell_min_blocks must be >= 0, got {self.orientation_cell_min_blocks}")
 
     def cylinder_key(self) -> tuple:
         """The fields that shape prepared cylinders; the rest only act at comparison time."""
         return (self.radius_px, self.cells, self.layers, self.sigma_s_px, self.sigma_d_rad, self.mu_psi,
                 self.min_valid_cells, self.min_neighbours, self.min_matchable_cells, self.local_share,
-                self.local_min_cylinders, self.orientation_cell)
+                self.local_min_cylinders, self.orientation_cell, self.orientation_cell_min_blocks)
 
 
 DEFAULT_MATCHER_PARAMS = MatcherParams()

@@ -54,6 +54,8 @@ def test_local_stage_parameters_are_checked():
         MatcherParams(local_min_cylinders=-1)
     with pytest.raises(ValueError, match="orientation_cell"):
         MatcherParams(orientation_cell=0)
+    with pytest.raises(ValueError, match="orientation_cell_min_blocks"):
+        MatcherParams(orientation_cell_min_blocks=-1)
 
 
 def test_coarse_orientation_averages_axial_angles_over_foreground_blocks():
@@ -77,8 +79,12 @@ def test_prepared_orientation_field_is_the_coarse_field_of_the_template(fvc_temp
     assert p.orientation_block_px == 2 * t.orientation_block_px
     assert np.array_equal(p.orientation, coarse_orientation(t.orientation, 2))
     assert p.foreground.shape == t.orientation.shape  # pairing keeps the template's blocks
+    assert np.count_nonzero(t.orientation != 255) >= DEFAULT_MATCHER_PARAMS.orientation_cell_min_blocks
     fine = prepare(t, replace(DEFAULT_MATCHER_PARAMS, orientation_cell=1))
     assert np.array_equal(fine.orientation, t.orientation)
+    # a field with fewer foreground blocks than the minimum (a mark, a small print) is not averaged
+    small = prepare(t, replace(DEFAULT_MATCHER_PARAMS, orientation_cell_min_blocks=10**6))
+    assert np.array_equal(small.orientation, t.orientation) and small.orientation_block_px == t.orientation_block_px
 
 
 def test_cell_count_planes_hold_each_cells_count_of_set_layers(fvc_template):

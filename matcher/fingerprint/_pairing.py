@@ -18,32 +18,28 @@ KERNEL_SOURCES_STAMP = "4afeaff467dbb4fe"
 
 
 @njit(cache=True, nogil=True)
-def _in_foreground(fg, block, x, y):
-    r = int(math.floor(y / block))
-    c = int(math.floor(x / block))
-    return 0 <= r < fg.shape[0] and 0 <= c < fg.shape[1] and fg[r, c] != 0
-
-
-@njit(cache=True, nogil=True)
 def _count_in_foreground(fg, block, xs, ys):
     """How many of the points ``(xs[k], ys[k])`` fall on foreground blocks of ``fg``.
 
     For a power-of-two block, ``v / block`` equals ``v * (1 / block)`` exactly (both are ``v``
-    scaled by a power of two), so the division is a multiplication there.
+    scaled by a power of two), so the division is a multiplication there. A block row or
+    column below 0 wraps to a huge unsigned value, so one comparison tests both bounds.
     """
-    rows, cols = fg.shape
+    rows = np.uint64(fg.shape[0])
+    cols = np.uint64(fg.shape[1])
+    flat = fg.ravel()
     inside = 0
-    if block > 0 and block & (block - 1) == 0:
-        scale = 1.0 / block
-        for k in range(xs.shape[0]):
-            r = int(math.floor(ys[k] * scale))
-            c = int(math.floor(xs[k] * scale))
-            if 0 <= r < rows and 0 <= c < cols and fg[r, c] != 0:
-                inside += 1
-    else:
-        for k in range(xs.shape[0]):
-            if _in_foreground(fg, block, xs[k], ys[k]):
-                inside += 1
+    pow2 = block > 0 and block & (block - 1) == 0
+    scale = 1.0 / block
+    for k in range(xs.shape[0]):
+        if pow2:
+            r = np.uint64(np.int64(math.floor(ys[k] * scale)))
+            c = np.uint64(np.int64(math.floor(xs[k] * scale)))
+        else:
+            r = np.uint64(np.int64(math.floor(ys[k] / block)))
+            c = np.uint64(np.int64(math.floor(xs[k] / block)))
+        if r < rows and c < cols:
+            inside += flat[r * cols + c] != 0
     return inside
 
 

@@ -89,10 +89,12 @@ def item_of(gallery: PreparedGallery, i: int) -> PreparedFingerprint:
         x=g.all_x[rows].astype(np.float64), y=g.all_y[rows].astype(np.float64),
         angle=g.all_angle[rows].astype(np.float64),
         bits=np.ascontiguousarray(g.bits[c0:c1]), valid=_valid_from_cells(cells, g.bits.shape[1], n_cells, p.layers),
-        counts=cell_count_planes(g.bits[c0:c1], n_cells, p.layers), cells=cells, params=p, min_matchable_cells=int(math.ceil(p.min_matchable_cells * n_cells)),
+        counts=cell_count_planes(g.bits[c0:c1], n_cells, p.layers), cells=cells, params=p,
+        min_matchable_cells=int(math.ceil(p.min_matchable_cells * n_cells)),
         all_x=g.all_x[m0:m1].astype(np.float64), all_y=g.all_y[m0:m1].astype(np.float64),
         all_angle=g.all_angle[m0:m1].astype(np.float64), foreground=np.ascontiguousarray(fg),
-        block_px=int(g.fg_block[i]), orientation=orient, orientation_block_px=int(g.or_block[i]))
+        block_px=int(g.fg_block[i]), orientation=orient,
+        orientation_block_px=int(g.or_block[i]))
 
 
 def _valid_from_cells(cells: np.ndarray, words: int, n_cells: int, layers: int) -> np.ndarray:

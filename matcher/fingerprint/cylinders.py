@@ -14,7 +14,8 @@ from .params import DEFAULT_MATCHER_PARAMS, MatcherParams
 
 _BACKGROUND = 255  # orientation code of background blocks
 
-__all__ = ["PreparedFingerprint", "prepare", "cell_offsets", "local_cylinders", "coarse_orientation", "cell_count_planes"]
+__all__ = ["PreparedFingerprint", "prepare", "cell_offsets", "local_cylinders", "coarse_orientation",
+           "cell_count_planes"]
 
 
 @lru_cache(maxsize=8)
@@ -47,7 +48,7 @@ class PreparedFingerprint:
     angle: np.ndarray
     bits: np.ndarray  # (k, words) uint64
     valid: np.ndarray  # (k, words) uint64
-    counts: np.ndarray  # (k, planes * cell words) uint64, per-cell counts of set bits, bit-sliced (cell_count_planes)
+    counts: np.ndarray  # (k, planes * cell words) uint64, per-cell set-bit counts, bit-sliced (cell_count_planes)
     cells: np.ndarray  # (k, cell words) uint64, cell validity
     params: MatcherParams
     min_matchable_cells: int  # cells that must be valid in both cylinders of a pair
@@ -56,7 +57,9 @@ class PreparedFingerprint:
     all_angle: np.ndarray
     foreground: np.ndarray  # (rows, cols) uint8 foreground blocks
     block_px: int
-    orientation: np.ndarray  # (rows, cols) uint8 ridge orientation of orientation_block_px blocks, whole degrees, 255 on background; (0, 0) if none
+    # (rows, cols) uint8 ridge orientation of orientation_block_px blocks (the template's, or averaged:
+    # coarse_orientation), whole degrees, 255 on background; (0, 0) if none
+    orientation: np.ndarray
     orientation_block_px: int
 
     def __len__(self) -> int:

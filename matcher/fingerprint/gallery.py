@@ -24,7 +24,7 @@ class PreparedGallery:
     minutia is a row of the minutiae), cylinder validity as cell words only
     (a candidate's similarities need no more, see ``similarity_matrix``), the
     orientation field as the degree codes ``prepare`` averages, and the
-    foreground blocks as bytes. About 4.5 KB per FVC finger; this is the
+    foreground blocks as bytes. About 4 KB per FVC finger; this is the
     in-memory form a 1:N index keeps.
     """
 
@@ -43,7 +43,7 @@ class PreparedGallery:
     fg_flat: np.ndarray  # uint8
     or_off: np.ndarray  # (n + 1,) int64
     or_shape: np.ndarray  # (n, 2) int32
-    or_block: np.ndarray  # (n,) int32, block size of the orientation codes (MatcherParams.orientation_cell template blocks)
+    or_block: np.ndarray  # (n,) int32, pixels per orientation block (the template's, times the averaging cell)
     or_flat: np.ndarray  # uint8 degree codes, 255 background
 
     def __len__(self) -> int:

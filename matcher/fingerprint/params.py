@@ -10,7 +10,9 @@ from dataclasses import dataclass, replace
 
 __all__ = ["MatcherParams", "DEFAULT_MATCHER_PARAMS", "ANY_ROTATION_PARAMS", "MATCHER_VERSION"]
 
-MATCHER_VERSION = 4  # 2: orientation-field cue, symmetric LSS-R compatibility; 3: local stage on the best cylinders, 4 seeds; 4: orientation cue on 2x2 block averages
+# 2: orientation-field cue, symmetric LSS-R compatibility; 3: local stage on the best cylinders, 4 seeds;
+# 4: orientation cue on 2x2 block averages of large fields
+MATCHER_VERSION = 4
 
 
 @dataclass(frozen=True)

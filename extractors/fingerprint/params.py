@@ -22,7 +22,7 @@ MINUTIAE_DETECTORS = ("ridges", "leader")
 def check_minutiae_detector(name: str) -> str:
     """Return ``name`` if it is one of :data:`MINUTIAE_DETECTORS`; else raise ``ValueError`` naming it."""
     if name not in MINUTIAE_DETECTORS:
-        raise ValueError(f"unknown minutiae detector {name!r}: use 'ridges' or 'leader'")
+        raise ValueError(f"unknown minutiae detector {name!r}: use " + " or ".join(map(repr, MINUTIAE_DETECTORS)))
     return name
 
 

@@ -30,7 +30,8 @@ def _from_transaction(data: bytes, detector: str = "ridges") -> FingerprintTempl
     if tx.minutiae:
         return tx.minutiae[0][2]
     if tx.latents:
-        return extract_fingerprint(tx.latents[0].image, tx.latents[0].dpi, params=detector_params(detector, LATENT_PARAMS))
+        latent = tx.latents[0]
+        return extract_fingerprint(latent.image, latent.dpi, params=detector_params(detector, LATENT_PARAMS))
     raise ValueError("the ANSI/NIST-ITL transaction holds no Type-9 minutiae and no Type-13 latent image")
 
 

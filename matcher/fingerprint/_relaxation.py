@@ -208,11 +208,12 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
                 d2 = abs(_wrap_near(_wrap_near(ta[ia] - ta[ka]) - _wrap_near(tb[ib] - tb[kb])))
                 if d2 > cut2:
                     continue
-                dax = xa[ka] - xa[ia]
-                day = ya[ka] - ya[ia]
-                dbx = xb[kb] - xb[ib]
-                dby = yb[kb] - yb[ib]
-                d1 = abs(math.sqrt(dax * dax + day * day) - math.sqrt(dbx * dbx + dby * dby))
+                # the vectors joining the two pairs' minutiae, in A and in B
+                ux = xa[ia] - xa[ka]
+                uy = ya[ia] - ya[ka]
+                vx = xb[ib] - xb[kb]
+                vy = yb[ib] - yb[kb]
+                d1 = abs(math.sqrt(ux * ux + uy * uy) - math.sqrt(vx * vx + vy * vy))
                 if d1 > cut1:
                     continue
                 # radial angle: the direction of the more similar pair's minutia against the line
@@ -220,10 +221,6 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
                 # lines' angles is the angle from B's line to A's, one atan2 of their cross and
                 # dot products. atan2 of a zero vector is 0 (coincident minutiae), so then the
                 # two angles are taken apart, as the twin does.
-                ux = xa[ia] - xa[ka]
-                uy = ya[ia] - ya[ka]
-                vx = xb[ib] - xb[kb]
-                vy = yb[ib] - yb[kb]
                 if (ux == 0.0 and uy == 0.0) or (vx == 0.0 and vy == 0.0):
                     d3 = abs(_wrap_near(_wrap_near(ta[ia] - math.atan2(uy, ux))
                                         - _wrap_near(tb[ib] - math.atan2(vy, vx))))

@@ -6,7 +6,8 @@ import pytest
 
 from biomatch.matcher.fingerprint import DEFAULT_MATCHER_PARAMS as P
 from biomatch.matcher.fingerprint import prepare
-from biomatch.matcher.fingerprint._kernels import build_cylinders, similarity_matrix
+from biomatch.matcher.fingerprint import MatcherParams
+from biomatch.matcher.fingerprint._kernels import _similarities_any, build_cylinders, similarity_matrix
 from biomatch.matcher.fingerprint._pairing import orientation_agreement, pair_minutiae
 from biomatch.matcher.fingerprint._relaxation import _smallest_stable, _top_pairs, relaxed_pairs
 from biomatch.matcher.fingerprint._reference import (
@@ -67,6 +68,26 @@ def test_similarity_and_relaxation_match_reference(fvc_template, ka, kb):
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_allclose(got[2], want[2], rtol=1e-6)
     np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("cells", [12, 16])
+def test_similarity_of_any_geometry_matches_reference(fvc_template, cells):
+    """The default geometry's spelt-out kernel and the loop kernel of any geometry give the reference's
+    similarities; on the default geometry (12 cells: 11 words) the two kernels agree bit for bit."""
+    params = MatcherParams(cells=cells)
+    a = prepare(fvc_template("fvc2002_db1_b", "101_1"), params)
+    b = prepare(fvc_template("fvc2002_db1_b", "101_2"), params)
+    m = cell_offsets(params.radius_px, cells).shape[0]
+    args = (a.bits, a.valid, a.counts, a.cells, a.angle, b.bits, b.cells, b.angle, P.max_direction_diff_rad,
+            a.min_matchable_cells)
+    sim = similarity_matrix(*args)
+    ref = similarity_reference(_unpack(a.bits, m, P.layers), _unpack(a.valid, m, P.layers)[:, :, 0], a.angle,
+                               _unpack(b.bits, m, P.layers), _unpack(b.valid, m, P.layers)[:, :, 0], b.angle,
+                               P.max_direction_diff_rad, a.min_matchable_cells * P.layers)
+    np.testing.assert_allclose(sim, ref, atol=1e-6)
+    assert (sim > 0).sum() > 10
+    np.testing.assert_array_equal(_similarities_any(*args), sim)
+    assert (a.bits.shape[1] == 11) == (cells == 12)
 
 
 def _pairing_agrees(args):

@@ -18,28 +18,31 @@ KERNEL_SOURCES_STAMP = "1a7377c60d036a88"
 
 
 @njit(cache=True, nogil=True)
-def _count_in_foreground(fg, block, xs, ys):
-    """How many of the points ``(xs[k], ys[k])`` fall on foreground blocks of ``fg``.
+def _count_in_foreground(fg, block, xs, ys, n):
+    """How many of the points ``(xs[k], ys[k])``, ``k < n``, fall on foreground blocks of ``fg``.
 
     For a power-of-two block, ``v / block`` equals ``v * (1 / block)`` exactly (both are ``v``
     scaled by a power of two), so the division is a multiplication there. A block row or
-    column below 0 wraps to a huge unsigned value, so one comparison tests both bounds.
+    column below 0 wraps to a huge unsigned value, so one comparison tests both bounds, and
+    a point off the grid reads block (0, 0) but does not count: no branch to mispredict.
     """
+    if fg.size == 0:
+        return 0
     rows = np.uint64(fg.shape[0])
     cols = np.uint64(fg.shape[1])
-    flat = fg.ravel()
+    zero = np.uint64(0)
     inside = 0
     pow2 = block > 0 and block & (block - 1) == 0
     scale = 1.0 / block
-    for k in range(xs.shape[0]):
+    for k in range(n):
         if pow2:
             r = np.uint64(np.int64(math.floor(ys[k] * scale)))
             c = np.uint64(np.int64(math.floor(xs[k] * scale)))
         else:
             r = np.uint64(np.int64(math.floor(ys[k] / block)))
             c = np.uint64(np.int64(math.floor(xs[k] / block)))
-        if r < rows and c < cols:
-            inside += flat[r * cols + c] != 0
+        ok = (r < rows) & (c < cols)
+        inside += ok & (fg[r if ok else zero, c if ok else zero] != 0)
     return inside
 
 
@@ -90,11 +93,13 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     paired under another seed's alignment can pair more around itself
     (skipping such seeds measured worse on FVC2004).
 
-    The candidate search runs in two passes per two minutiae of A: a
-    branch-free pass over B (which the compiler vectorises; B is padded to a
-    multiple of 8 with far-away points, so no scalar remainder is left) sets
-    a bit for each minutia within a slightly looser distance of either, and
-    the exact tests run on the set bits only (about 2 of 45 minutiae).
+    The candidate search runs in two passes. A branch-free pass over B, four
+    minutiae of A at a time (the compiler vectorises it; B is padded to a
+    multiple of 8 with far-away points, so no scalar remainder is left), sets
+    a bit for each minutia of B within a slightly looser distance, one mask
+    per minutia of A. The exact tests then run on the set bits only (about
+    15 of 1,200 pairs on FVC2002 DB1), reached through a mask of the rows
+    that have any: few branches, so few mispredicted ones.
     Candidates are kept sorted by distance, ties in the order (i, j), by
     insertion (a seed has few). The result equals the exact tests on every pair.
 
@@ -123,6 +128,7 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     used_b = np.zeros(nb, np.bool_)
     pa = np.empty(min(na, nb), np.int64)
     pb = np.empty(min(na, nb), np.int64)
+    masks = np.zeros(na + 3, np.uint64)  # per row of A: its loose candidates in B (64 at a time)
     for s in range(seeds_a.shape[0]):
         i0 = seeds_a[s]
         j0 = seeds_b[s]
@@ -139,34 +145,58 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
             dy = ya[i] - ya[i0]
             ax[i] = c * dx + sn * dy + xb[j0]
             ay[i] = -sn * dx + c * dy + yb[j0]
-        inside_b = _count_in_foreground(fga, blocka, bx[:nb], by[:nb])
-        inside_a = _count_in_foreground(fgb, blockb, ax, ay)
+        inside_b = _count_in_foreground(fga, blocka, bx, by, nb)
+        inside_a = _count_in_foreground(fgb, blockb, ax, ay, na)
         for i in range(na):
             tol = tol_px + tol_slope * math.sqrt((xa[i] - xa[i0]) ** 2 + (ya[i] - ya[i0]) ** 2)
             tol2s[i] = tol * tol
         # candidates (d2, i, j) in increasing (d2, i, j) order
         count = 0
-        for i in range(0, na, 2):
-            k = min(i + 1, na - 1)  # the second row (the first again when na is odd)
-            loose_i = tol2s[i] * (1.0 + 1e-9) + 1e-9
-            loose_k = tol2s[k] * (1.0 + 1e-9) + 1e-9
-            xi, yi, xk, yk = xa[i], ya[i], xa[k], ya[k]
-            # the loose distance tests of rows i and k over B, 64 minutiae at a time, as bit masks
-            for w0 in range(0, padded, 64):
-                mask_i = np.uint64(0)
-                mask_k = np.uint64(0)
+        for w0 in range(0, padded, 64):
+            # the loose distance tests of rows i .. i + 3 over B's minutiae w0 .. w0 + 63, as bit
+            # masks (rows past the end repeat the last one; their masks land past na, unread)
+            for i in range(0, na, 4):
+                i1 = min(i + 1, na - 1)
+                i2 = min(i + 2, na - 1)
+                i3 = min(i + 3, na - 1)
+                l0 = tol2s[i] * (1.0 + 1e-9) + 1e-9
+                l1 = tol2s[i1] * (1.0 + 1e-9) + 1e-9
+                l2 = tol2s[i2] * (1.0 + 1e-9) + 1e-9
+                l3 = tol2s[i3] * (1.0 + 1e-9) + 1e-9
+                x0, y0, x1, y1, x2, y2, x3, y3 = xa[i], ya[i], xa[i1], ya[i1], xa[i2], ya[i2], xa[i3], ya[i3]
+                m0 = np.uint64(0)
+                m1 = np.uint64(0)
+                m2 = np.uint64(0)
+                m3 = np.uint64(0)
                 for j in range(w0, min(w0 + 64, padded)):
                     shift = np.uint64(j - w0)
-                    gx = xi - bx[j]
-                    gy = yi - by[j]
-                    mask_i |= np.uint64(gx * gx + gy * gy < loose_i) << shift
-                    gx = xk - bx[j]
-                    gy = yk - by[j]
-                    mask_k |= np.uint64(gx * gx + gy * gy < loose_k) << shift
-                count = _exact_candidates(i, w0, mask_i, xa, ya, ta, bx, by, tb, rot, tol2s[i], tol_rad,
-                                          cand_d, cand_i, cand_j, count)
-                if k != i:
-                    count = _exact_candidates(k, w0, mask_k, xa, ya, ta, bx, by, tb, rot, tol2s[k], tol_rad,
+                    u = bx[j]
+                    v = by[j]
+                    gx = x0 - u
+                    gy = y0 - v
+                    m0 |= np.uint64(gx * gx + gy * gy < l0) << shift
+                    gx = x1 - u
+                    gy = y1 - v
+                    m1 |= np.uint64(gx * gx + gy * gy < l1) << shift
+                    gx = x2 - u
+                    gy = y2 - v
+                    m2 |= np.uint64(gx * gx + gy * gy < l2) << shift
+                    gx = x3 - u
+                    gy = y3 - v
+                    m3 |= np.uint64(gx * gx + gy * gy < l3) << shift
+                masks[i] = m0
+                masks[i + 1] = m1
+                masks[i + 2] = m2
+                masks[i + 3] = m3
+            # the exact tests, on the rows with a loose candidate (64 rows of A at a time)
+            for r0 in range(0, na, 64):
+                rows = np.uint64(0)
+                for i in range(r0, min(r0 + 64, na)):
+                    rows |= np.uint64(masks[i] != 0) << np.uint64(i - r0)
+                while rows != 0:
+                    i = r0 + np.int64(trailing_zeros64(rows))
+                    rows &= rows - np.uint64(1)
+                    count = _exact_candidates(i, w0, masks[i], xa, ya, ta, bx, by, tb, rot, tol2s[i], tol_rad,
                                               cand_d, cand_i, cand_j, count)
         used_a[:] = False
         used_b[:] = False

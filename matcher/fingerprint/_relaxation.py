@@ -108,6 +108,18 @@ def _bits_between(lo, hi):
     return upper & ~((np.uint64(1) << np.uint64(lo)) - np.uint64(1))
 
 
+#: cos and sin of _TURNS equally spaced directions. The loose tests of :func:`relaxed_pairs` read a
+#: pair's rotation here, off by at most half a step (pi / 1024): two rotations differ by at most
+#: 2 pi / 1024 = 0.0061 rad more or less than they do, and a tested angle at most that much more
+#: than its exact value, which _ANGLE_MARGIN covers (cos decreases on [0, pi]). Two libm calls
+#: per pair cost more than the rest of the loose pass.
+_TURNS = 1024
+_TURN_SCALE = _TURNS / (2.0 * math.pi)
+_SINCOS = np.stack([np.cos(np.arange(_TURNS) / _TURN_SCALE), np.sin(np.arange(_TURNS) / _TURN_SCALE)], axis=1)
+#: margin (radians) of the loose angle tests of :func:`relaxed_pairs`
+_ANGLE_MARGIN = 0.01
+
+
 @njit(cache=True, nogil=True)
 def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
                   mu1, tau1, mu2, tau2, mu3, tau3):
@@ -153,9 +165,10 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
     cut3 = mu3 + math.log(9999.0) / -tau3
     cut1 = mu1 + math.log(9999.0) / -tau1
     # A branch-free pass (vectorised by the compiler) first marks the pairs k that pass
-    # slightly looser versions of the three tests: the two angle tests as cosines (of the
-    # pairs' rotation difference; of the radial angles' difference, from dot and cross
-    # products of the connecting vectors), the distance test with a 1e-6 px margin, as
+    # looser versions of the three tests: the two angle tests as cosines (of the pairs'
+    # rotation difference; of the radial angles' difference, from dot and cross products of
+    # the connecting vectors) with a margin of _ANGLE_MARGIN, which covers the rotations
+    # being read from a table (_SINCOS), and the distance test with a 1e-6 px margin, as
     # (da - db)^2 = da^2 + db^2 - 2 sqrt(da^2 db^2) (one square root). Coincident minutiae
     # always pass. The pass runs over whole rows padded to a multiple of 8 (long, even
     # loops vectorise; rows k <= t are about half of it), and a bit mask keeps t < k < count.
@@ -172,11 +185,12 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
         gya[t] = ya[pa[t]]
         gxb[t] = xb[pb[t]]
         gyb[t] = yb[pb[t]]
-        rot = ta[pa[t]] - tb[pb[t]]
-        rot_cos[t] = math.cos(rot)
-        rot_sin[t] = math.sin(rot)
-    cos_limit = math.cos(cut2 + 1e-6) if cut2 + 1e-6 < math.pi else -2.0
-    cos_limit3 = math.cos(cut3 + 1e-6) if cut3 + 1e-6 < math.pi else -2.0
+        # the nearest of _TURNS directions (an integer multiple of the turn wraps away: two's complement)
+        q = np.int64(math.floor((ta[pa[t]] - tb[pb[t]]) * _TURN_SCALE + 0.5)) & (_TURNS - 1)
+        rot_cos[t] = _SINCOS[q, 0]
+        rot_sin[t] = _SINCOS[q, 1]
+    cos_limit = math.cos(cut2 + _ANGLE_MARGIN) if cut2 + _ANGLE_MARGIN < math.pi else -2.0
+    cos_limit3 = math.cos(cut3 + _ANGLE_MARGIN) if cut3 + _ANGLE_MARGIN < math.pi else -2.0
     loose1_sq = (cut1 + 1e-6) ** 2
     for t in range(count):
         ia = pa[t]

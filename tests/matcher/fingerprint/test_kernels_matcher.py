@@ -266,3 +266,34 @@ def test_relaxation_matches_reference_with_coincident_and_wrapped_minutiae(n):
     assert np.any(got[3] != got[2])  # some pairs were compatible
     six = np.flatnonzero((got[0] == 6) & (got[1] == 6))[0]
     assert got[3][six] > P.relax_weight ** P.relax_iterations * got[2][six] * (1 + 1e-6)  # (6, 6) had support
+
+
+def test_relaxation_matches_reference_at_the_angle_cut_offs():
+    """The loose pre-test reads pair rotations from a table (within pi / 1024) and widens its angle
+    cut-offs to cover that: pairs whose rotation difference and radial angle lie just inside and just
+    outside the exact cut-offs must get the reference's compatibilities."""
+    cut = P.mu_p2 + np.log(9999.0) / -P.tau_p2  # the direction cut-off (the radial one is the same)
+    assert cut == pytest.approx(P.mu_p3 + np.log(9999.0) / -P.tau_p3)
+    n = 60
+    rng = np.random.default_rng(11)
+    # the same positions in both prints (distance and radial line agree), B's directions all 0, so
+    # the rotation of pair t is ta[t]: half near 0, half near the cut-off, each within 0.01 of it
+    xa = rng.uniform(0, 150, n)
+    ya = rng.uniform(0, 150, n)
+    ta = np.where(np.arange(n) % 2 == 0, 0.0, cut) + rng.uniform(-0.01, 0.01, n)
+    ta[1], ta[3] = cut - 1e-9, cut + 1e-9
+    tb = np.zeros(n)
+    sim = np.diag(np.linspace(1.0, 0.5, n)).astype(np.float32)
+    args = (xa, ya, ta, xa.copy(), ya.copy(), tb, n, P.relax_iterations, P.relax_weight,
+            P.mu_p1, P.tau_p1, P.mu_p2, P.tau_p2, P.mu_p3, P.tau_p3)
+    got, want = relaxed_pairs(sim, *args), relaxed_pairs_reference(sim, *args)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-12)
+    # the inputs straddle both cut-offs closely: rotation differences and rotations within the
+    # table's error of them, on either side
+    diff = np.abs(ta[:, None] - ta[None, :])
+    near = np.abs(diff - cut) < 2 * np.pi / 1024
+    assert np.any(near & (diff <= cut)) and np.any(near & (diff > cut))
+    assert np.any(np.abs(ta - cut) < 1e-6)
+    assert np.any(got[3] != P.relax_weight ** P.relax_iterations * got[2])  # some pairs were compatible

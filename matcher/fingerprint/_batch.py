@@ -24,7 +24,7 @@ from ._pairing import orientation_agreement, pair_minutiae
 from ._relaxation import compare_cylinders
 
 #: sha256[:16] of _kernels.py, _pairing.py, _popcount.py and _relaxation.py (see the module docstring).
-KERNEL_SOURCES_STAMP = "79e34f321561d881"
+KERNEL_SOURCES_STAMP = "20f88b7235049dfe"
 
 # layout of the parameter vector
 P_MAX_DIR, P_MIN_BITS, P_ITER, P_WEIGHT, P_MU1, P_TAU1, P_MU2, P_TAU2, P_MU3, P_TAU3 = range(10)
@@ -91,7 +91,7 @@ def compare_one(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, index_a, all_xa,
         return 0.0, empty, empty
     value = finish_score(local, paired, sa[best], sb[best], all_xa, all_ya, all_ta, oa, oblocka,
                          all_xb, all_yb, all_tb, ob, oblockb, prm)
-    return value, qa, qb
+    return value, qa.copy(), qb.copy()
 
 
 @njit(cache=True, nogil=True)

@@ -106,28 +106,39 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
     Returns
     -------
     best : float, the best pairing score.
-    pairs_a, pairs_b : (m,) int64, the pairs of the best alignment, nearest first.
+    pairs_a, pairs_b : (m,) int64, the pairs of the best alignment, nearest first (views of a
+        work array: copy them to keep them long).
     seed : int, index into the seeds of the best alignment (-1 if none scored).
     """
     na = xa.shape[0]
     nb = xb.shape[0]
     best = 0.0
-    best_a = np.zeros(0, np.int64)
-    best_b = np.zeros(0, np.int64)
+    best_m = 0
     best_seed = -1
     padded = (nb + 7) // 8 * 8
-    bx = np.full(padded, _FAR)  # the padding never passes a distance test
-    by = np.full(padded, _FAR)
-    ax = np.empty(na, np.float64)
-    ay = np.empty(na, np.float64)
-    tol2s = np.empty(na, np.float64)  # squared pairing tolerance of each minutia of A under the seed
+    m_max = min(na, nb)
+    # Work arrays, one allocation per kind (each costs about 20 ns): B aligned onto A (padded with
+    # far-away points, which never pass a distance test); A aligned onto B and the squared pairing
+    # tolerance of each minutia of A under the seed; candidate distances; candidate rows and
+    # columns, the pairs found and the best ones; the used flags of A and B.
+    b_xy = np.full(2 * padded, _FAR)
+    bx = b_xy[:padded]
+    by = b_xy[padded:]
+    a_work = np.empty(3 * na, np.float64)
+    ax = a_work[:na]
+    ay = a_work[na:2 * na]
+    tol2s = a_work[2 * na:]
     cand_d = np.empty(na * nb, np.float64)
-    cand_i = np.empty(na * nb, np.int64)
-    cand_j = np.empty(na * nb, np.int64)
-    used_a = np.zeros(na, np.bool_)
-    used_b = np.zeros(nb, np.bool_)
-    pa = np.empty(min(na, nb), np.int64)
-    pb = np.empty(min(na, nb), np.int64)
+    ints = np.empty(2 * na * nb + 4 * m_max, np.int64)
+    cand_i = ints[:na * nb]
+    cand_j = ints[na * nb:2 * na * nb]
+    pa = ints[2 * na * nb:2 * na * nb + m_max]
+    pb = ints[2 * na * nb + m_max:2 * na * nb + 2 * m_max]
+    best_a = ints[2 * na * nb + 2 * m_max:2 * na * nb + 3 * m_max]
+    best_b = ints[2 * na * nb + 3 * m_max:]
+    used = np.zeros(na + nb, np.bool_)
+    used_a = used[:na]
+    used_b = used[na:]
     masks = np.zeros(na + 3, np.uint64)  # per row of A: its loose candidates in B (64 at a time)
     for s in range(seeds_a.shape[0]):
         i0 = seeds_a[s]
@@ -198,8 +209,7 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
                     rows &= rows - np.uint64(1)
                     count = _exact_candidates(i, w0, masks[i], xa, ya, ta, bx, by, tb, rot, tol2s[i], tol_rad,
                                               cand_d, cand_i, cand_j, count)
-        used_a[:] = False
-        used_b[:] = False
+        used[:] = False
         m = 0
         for q in range(count):
             i = cand_i[q]
@@ -215,9 +225,10 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
         if score > best:
             best = score
             best_seed = s
-            best_a = pa[:m].copy()
-            best_b = pb[:m].copy()
-    return best, best_a, best_b, best_seed
+            best_m = m
+            best_a[:m] = pa[:m]
+            best_b[:m] = pb[:m]
+    return best, best_a[:best_m], best_b[:best_m], best_seed
 
 
 #: cos and sin of twice each whole-degree angle difference (orientation codes are whole degrees),

@@ -11,11 +11,11 @@ import math
 import numpy as np
 from numba import njit
 
-from ._popcount import popcount64, trailing_zeros64
+from ._popcount import float32_bits, float32_from_bits, popcount64, trailing_zeros64
 
 #: sha256[:16] of _popcount.py, whose intrinsics these kernels use: Numba's cache notices
 #: changes to this file only (see :mod:`._batch`).
-KERNEL_SOURCES_STAMP = "727e78eb32b95541"
+KERNEL_SOURCES_STAMP = "f2d6fbc2e0722e09"
 
 
 @njit(cache=True, nogil=True)
@@ -165,15 +165,57 @@ def _similarity(ca, cb, ab):
     return 1.0 - _sqrt_count(cx) / denom if denom > 0 else 0.0
 
 
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def similarity_key(value, flat):
+    """The sort key of a positive float32 similarity at flat index ``flat`` (row * columns + column).
+
+    The value's bits (which order like the values, all being positive) above the complement of
+    the index: a larger key is a larger similarity or, at equal similarity, a lower index.
+    """
+    return (np.uint64(float32_bits(value)) << np.uint64(32)) | (_LOW32 - np.uint64(flat))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def key_value(key):
+    """The similarity of a :func:`similarity_key` (a float32)."""
+    return float32_from_bits(np.uint32(key >> np.uint64(32)))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def key_index(key):
+    """The flat index of a :func:`similarity_key`."""
+    return np.int64(_LOW32 - (key & _LOW32))
+
+
 @njit(cache=True, nogil=True)
 def similarity_matrix(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells_b, angle_b, max_dir,
                       min_matchable_cells):
-    """Local similarities of all cylinder pairs (binary MCC).
+    """Local similarities of all cylinder pairs (binary MCC), as a matrix: the
+    :func:`similarity_keys` spread out, 0 elsewhere."""
+    keys, size = similarity_keys(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells_b, angle_b, max_dir,
+                                 min_matchable_cells)
+    sim = np.zeros((bits_a.shape[0], bits_b.shape[0]), dtype=np.float32)
+    flat = sim.ravel()
+    for q in range(size):
+        flat[key_index(keys[q])] = key_value(keys[q])
+    return sim
+
+
+@njit(cache=True, nogil=True)
+def similarity_keys(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells_b, angle_b, max_dir,
+                    min_matchable_cells):
+    """Local similarities of all cylinder pairs (binary MCC), the positive ones as sort keys.
 
     ``sim[i, j] = 1 - sqrt(|a^b|) / (sqrt(|a|) + sqrt(|b|))`` over the bits
     valid in both cylinders; 0 where the directions differ by more than
     ``max_dir`` or fewer than ``min_matchable_cells`` cells are valid in both
-    (checked first, on the cell-validity words).
+    (checked first, on the cell-validity words). The local stage needs the
+    largest of them only, so they come out as :func:`similarity_key` values
+    (float32 similarity, flat index ``i * nb + j``) of the positive ones:
+    no matrix to clear and scan.
 
     Parameters
     ----------
@@ -182,6 +224,11 @@ def similarity_matrix(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells
         (:func:`..cylinders.cell_count_planes`).
     cells_a, cells_b : (n, cell words) uint64, cell validity.
     bits_b : (nb, words) uint64, B's cylinders (B needs no replicated validity).
+
+    Returns
+    -------
+    keys : (na * nb,) uint64, the keys in ``keys[:size]`` (row by row, then by column).
+    size : int
 
     Notes
     -----
@@ -218,13 +265,14 @@ def similarity_matrix(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells
 @njit(cache=True, nogil=True)
 def _similarities_any(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells_b, angle_b, max_dir,
                       min_matchable_cells):
-    """:func:`similarity_matrix` for any cylinder geometry."""
+    """:func:`similarity_keys` for any cylinder geometry."""
     na = bits_a.shape[0]
     nb = bits_b.shape[0]
     words = bits_a.shape[1]
     cw = cells_a.shape[1]
     planes = counts_a.shape[1] // cw if cw > 0 else 0
-    sim = np.zeros((na, nb), dtype=np.float32)
+    keys = np.empty(na * nb, np.uint64)
+    size = 0
     red_a = _reduced(angle_a)
     red_b = _reduced(angle_b)
     loose = max_dir + 1e-9
@@ -257,17 +305,20 @@ def _similarities_any(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells
                 for w in range(words):
                     cb += popcount64(col_bits[w] & row_valid[w])
                     ab += popcount64(row_bits[w] & col_bits[w])
-                sim[i, j] = _similarity(ca, cb, ab)
-    return sim
+                value = np.float32(_similarity(ca, cb, ab))
+                keys[size] = similarity_key(value, i * nb + j)  # written always, kept if positive
+                size += value > 0
+    return keys, size
 
 
 @njit(cache=True, nogil=True)
 def _similarities_11_2_3(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, cells_b, angle_b, max_dir,
                          min_matchable_cells):
-    """:func:`similarity_matrix` for 11 words, 2 cell words and 3 count planes, spelt out."""
+    """:func:`similarity_keys` for 11 words, 2 cell words and 3 count planes, spelt out."""
     na = bits_a.shape[0]
     nb = bits_b.shape[0]
-    sim = np.zeros((na, nb), dtype=np.float32)
+    keys = np.empty(na * nb, np.uint64)
+    size = 0
     red_a = _reduced(angle_a)
     red_b = _reduced(angle_b)
     loose = max_dir + 1e-9
@@ -299,5 +350,7 @@ def _similarities_11_2_3(bits_a, valid_a, counts_a, cells_a, angle_a, bits_b, ce
                       + popcount64(b[3] & a[3]) + popcount64(b[4] & a[4]) + popcount64(b[5] & a[5])
                       + popcount64(b[6] & a[6]) + popcount64(b[7] & a[7]) + popcount64(b[8] & a[8])
                       + popcount64(b[9] & a[9]) + popcount64(b[10] & a[10]))
-                sim[i, j] = _similarity(ca, cb, ab)
-    return sim
+                value = np.float32(_similarity(ca, cb, ab))
+                keys[size] = similarity_key(value, i * nb + j)  # written always, kept if positive
+                size += value > 0
+    return keys, size

@@ -10,12 +10,12 @@ import math
 import numpy as np
 from numba import njit
 
-from ._kernels import _wrap_near, similarity_matrix
+from ._kernels import _wrap_near, key_index, key_value, similarity_key, similarity_keys
 from ._popcount import trailing_zeros64
 
 #: sha256[:16] of _kernels.py and _popcount.py, whose kernels these inline: Numba's cache
 #: notices changes to this file only (see :mod:`._batch`).
-KERNEL_SOURCES_STAMP = "1a7377c60d036a88"
+KERNEL_SOURCES_STAMP = "24b95f546ce19faf"
 
 
 @njit(cache=True, nogil=True)
@@ -23,35 +23,23 @@ def _sigmoid(v, mu, tau):
     return 1.0 / (1.0 + math.exp(-tau * (v - mu)))
 
 
-#: histogram bins of :func:`_top_pairs`: the top 16 bits of a float32 (sign, exponent and 7 mantissa
+#: histogram bins of :func:`_top_keys`: the top 16 bits of a float32 (sign, exponent and 7 mantissa
 #: bits) from 2**-7 (bin 0 also takes everything smaller) up to 1.0
 _HIST_BASE = 0x3C00
 _HIST_BINS = 0x3F80 - 0x3C00 + 1
 
 
 @njit(cache=True, nogil=True)
-def _top_pairs(sim, count_max):
-    """Indices (flat) of the ``count_max`` largest positive entries, largest first (ties: lower index).
+def _top_keys(keys, size, count_max):
+    """Flat indices of the ``count_max`` largest of ``keys[:size]`` (:func:`._kernels.similarity_key`
+    values), largest first: largest similarity, ties by lower index. Reorders ``keys``.
 
-    Each entry becomes one uint64 key: the bits of its float32 value (which
-    order like the values, as all are positive) above the complement of its
-    index, so a larger key is a larger value or, at equal value, a lower
-    index. The positive keys are gathered without branches (the sign test is
-    unpredictable). A histogram of the keys' top 16 bits (128 bins per
-    octave) gives the lowest bin that the ``count_max`` largest reach; only
-    the keys from that bin up are sorted (about 25 on the FVC sets).
+    A histogram of the keys' top 16 bits (128 bins per octave) gives the
+    lowest bin that the ``count_max`` largest reach; only the keys from that
+    bin up are sorted (about 25 on the FVC sets).
     """
-    flat = sim.ravel()
-    n = flat.size
-    bits = flat.view(np.uint32)
-    low = np.uint64(0xFFFFFFFF)
     if count_max <= 0:
         return np.zeros(0, np.int64)
-    keys = np.empty(n, np.uint64)
-    size = 0
-    for q in range(n):
-        keys[size] = (np.uint64(bits[q]) << np.uint64(32)) | (low - np.uint64(q))
-        size += flat[q] > 0
     if size > count_max:
         hist = np.zeros(_HIST_BINS, np.int64)
         for q in range(size):
@@ -76,8 +64,29 @@ def _top_pairs(sim, count_max):
     k = min(m, count_max)
     out = np.empty(k, np.int64)
     for t in range(k):
-        out[t] = np.int64(low - (keys[t] & low))
+        out[t] = key_index(keys[t])
     return out
+
+
+@njit(cache=True, nogil=True)
+def _keys_of(sim):
+    """The :func:`._kernels.similarity_key` values of the positive entries of a float32 matrix, and
+    their count (without branches: the sign test would be unpredictable)."""
+    flat = sim.ravel()
+    keys = np.empty(flat.size, np.uint64)
+    size = 0
+    for q in range(flat.size):
+        keys[size] = similarity_key(flat[q], q)
+        size += flat[q] > 0
+    return keys, size
+
+
+@njit(cache=True, nogil=True)
+def _top_pairs(sim, count_max):
+    """Indices (flat) of the ``count_max`` largest positive entries of a float32 similarity matrix,
+    largest first (ties: lower index); :func:`_top_keys` of its keys."""
+    keys, size = _keys_of(sim)
+    return _top_keys(keys, size, count_max)
 
 
 #: largest count :func:`_top_pairs` sorts by insertion
@@ -108,7 +117,7 @@ def _bits_between(lo, hi):
     return upper & ~((np.uint64(1) << np.uint64(lo)) - np.uint64(1))
 
 
-#: cos and sin of _TURNS equally spaced directions. The loose tests of :func:`relaxed_pairs` read a
+#: cos and sin of _TURNS equally spaced directions. The loose tests of :func:`relaxed_pairs_keys` read a
 #: pair's rotation here, off by at most half a step (pi / 1024): two rotations differ by at most
 #: 2 pi / 1024 = 0.0061 rad more or less than they do, and a tested angle at most that much more
 #: than its exact value, which _ANGLE_MARGIN covers (cos decreases on [0, pi]). Two libm calls
@@ -116,14 +125,26 @@ def _bits_between(lo, hi):
 _TURNS = 1024
 _TURN_SCALE = _TURNS / (2.0 * math.pi)
 _SINCOS = np.stack([np.cos(np.arange(_TURNS) / _TURN_SCALE), np.sin(np.arange(_TURNS) / _TURN_SCALE)], axis=1)
-#: margin (radians) of the loose angle tests of :func:`relaxed_pairs`
+#: margin (radians) of the loose angle tests of :func:`relaxed_pairs_keys`
 _ANGLE_MARGIN = 0.01
 
 
 @njit(cache=True, nogil=True)
 def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
                   mu1, tau1, mu2, tau2, mu3, tau3):
+    """:func:`relaxed_pairs_keys` of a float32 similarity matrix (its positive entries)."""
+    keys, size = _keys_of(sim)
+    return relaxed_pairs_keys(keys, size, sim.shape[1], xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
+                              mu1, tau1, mu2, tau2, mu3, tau3)
+
+
+@njit(cache=True, nogil=True)
+def relaxed_pairs_keys(keys, size, nb, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
+                       mu1, tau1, mu2, tau2, mu3, tau3):
     """Local Similarity Sort with Relaxation (LSS-R) of Cappelli et al. 2010.
+
+    The similarities come as the ``keys[:size]`` of :func:`._kernels.similarity_keys`
+    (``nb`` columns); ``keys`` is reordered.
 
     Returns
     -------
@@ -141,8 +162,7 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
     than the paper's asymmetric form (all-pairs mean 3.7% vs 4.3% on
     FVC2004 DB3-4, equal on FVC2002).
     """
-    nb = sim.shape[1]
-    top = _top_pairs(sim, n_relax)
+    top = _top_keys(keys, size, n_relax)
     count = top.size
     pa = np.empty(count, dtype=np.int64)
     pb = np.empty(count, dtype=np.int64)
@@ -153,7 +173,7 @@ def relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, n_relax, iterations, weight,
         # the rounding of the product, so the floor is exact (no integer division)
         pa[t] = np.int64((top[t] + 0.5) * inv_nb)
         pb[t] = top[t] - pa[t] * nb
-        lam0[t] = sim[pa[t], pb[t]]
+        lam0[t] = key_value(keys[t])  # keys[:count] are the top ones, in order
     # compatibilities are sparse: keep the non-zero ones as (t, k, value) triples
     cap = count * (count - 1)
     rt = np.empty(cap, dtype=np.int64)
@@ -305,9 +325,10 @@ def compare_cylinders(bits_a, valid_a, counts_a, cells_a, xa, ya, ta, bits_b, ce
     nb = bits_b.shape[0]
     if na == 0 or nb == 0:
         return 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64)
-    sim = similarity_matrix(bits_a, valid_a, counts_a, cells_a, ta, bits_b, cells_b, tb, max_dir, min_matchable_cells)
-    pa, pb, lam0, lam = relaxed_pairs(sim, xa, ya, ta, xb, yb, tb, min(na, nb), iterations, weight,
-                                      mu1, tau1, mu2, tau2, mu3, tau3)
+    keys, size = similarity_keys(bits_a, valid_a, counts_a, cells_a, ta, bits_b, cells_b, tb, max_dir,
+                                 min_matchable_cells)
+    pa, pb, lam0, lam = relaxed_pairs_keys(keys, size, nb, xa, ya, ta, xb, yb, tb, min(na, nb), iterations, weight,
+                                           mu1, tau1, mu2, tau2, mu3, tau3)
     count = pa.size
     if count == 0:
         return 0.0, np.zeros(0, np.int64), np.zeros(0, np.int64)

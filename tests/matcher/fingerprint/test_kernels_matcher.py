@@ -7,9 +7,9 @@ import pytest
 from biomatch.matcher.fingerprint import DEFAULT_MATCHER_PARAMS as P
 from biomatch.matcher.fingerprint import prepare
 from biomatch.matcher.fingerprint import MatcherParams
-from biomatch.matcher.fingerprint._kernels import _similarities_any, build_cylinders, similarity_matrix
+from biomatch.matcher.fingerprint._kernels import _similarities_any, build_cylinders, similarity_keys, similarity_matrix
 from biomatch.matcher.fingerprint._pairing import orientation_agreement, pair_minutiae
-from biomatch.matcher.fingerprint._relaxation import _smallest_stable, _top_pairs, relaxed_pairs
+from biomatch.matcher.fingerprint._relaxation import _keys_of, _smallest_stable, _top_pairs, relaxed_pairs
 from biomatch.matcher.fingerprint._reference import (
     build_cylinders_reference,
     orientation_agreement_reference,
@@ -73,7 +73,7 @@ def test_similarity_and_relaxation_match_reference(fvc_template, ka, kb):
 @pytest.mark.parametrize("cells", [12, 16])
 def test_similarity_of_any_geometry_matches_reference(fvc_template, cells):
     """The default geometry's spelt-out kernel and the loop kernel of any geometry give the reference's
-    similarities; on the default geometry (12 cells: 11 words) the two kernels agree bit for bit."""
+    similarities; on the default geometry (12 cells: 11 words) the two kernels' keys agree bit for bit."""
     params = MatcherParams(cells=cells)
     a = prepare(fvc_template("fvc2002_db1_b", "101_1"), params)
     b = prepare(fvc_template("fvc2002_db1_b", "101_2"), params)
@@ -86,7 +86,11 @@ def test_similarity_of_any_geometry_matches_reference(fvc_template, cells):
                                P.max_direction_diff_rad, a.min_matchable_cells * P.layers)
     np.testing.assert_allclose(sim, ref, atol=1e-6)
     assert (sim > 0).sum() > 10
-    np.testing.assert_array_equal(_similarities_any(*args), sim)
+    keys, size = similarity_keys(*args)
+    loop_keys, loop_size = _similarities_any(*args)
+    assert size == loop_size == (sim > 0).sum()
+    np.testing.assert_array_equal(keys[:size], loop_keys[:size])
+    np.testing.assert_array_equal(keys[:size], _keys_of(sim)[0][:size])  # the matrix's keys, in its order
     assert (a.bits.shape[1] == 11) == (cells == 12)
 
 

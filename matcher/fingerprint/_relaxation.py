@@ -23,10 +23,12 @@ def _sigmoid(v, mu, tau):
     return 1.0 / (1.0 + math.exp(-tau * (v - mu)))
 
 
-#: histogram bins of :func:`_top_keys`: the top 16 bits of a float32 (sign, exponent and 7 mantissa
-#: bits) from 2**-7 (bin 0 also takes everything smaller) up to 1.0
-_HIST_BASE = 0x3C00
-_HIST_BINS = 0x3F80 - 0x3C00 + 1
+#: histogram bins of :func:`_top_keys`: the top 14 bits of a key, those of its float32 similarity's sign,
+#: exponent and 5 mantissa bits (32 bins per octave), from 2**-7 (bin 0 also takes everything smaller)
+#: up to 1.0
+_HIST_SHIFT = np.uint64(50)
+_HIST_BASE = 0x3C000000 >> 18
+_HIST_BINS = (0x3F800000 >> 18) - _HIST_BASE + 1
 
 
 @njit(cache=True, nogil=True)
@@ -34,7 +36,7 @@ def _top_keys(keys, size, count_max):
     """Flat indices of the ``count_max`` largest of ``keys[:size]`` (:func:`._kernels.similarity_key`
     values), largest first: largest similarity, ties by lower index. Reorders ``keys``.
 
-    A histogram of the keys' top 16 bits (128 bins per octave) gives the
+    A histogram of the keys' top 14 bits (32 bins per octave) gives the
     lowest bin that the ``count_max`` largest reach; only the keys from that
     bin up are sorted (about 25 on the FVC sets).
     """
@@ -43,14 +45,14 @@ def _top_keys(keys, size, count_max):
     if size > count_max:
         hist = np.zeros(_HIST_BINS, np.int64)
         for q in range(size):
-            b = min(max(np.int64(keys[q] >> np.uint64(48)) - _HIST_BASE, 0), _HIST_BINS - 1)
+            b = min(max(np.int64(keys[q] >> _HIST_SHIFT) - _HIST_BASE, 0), _HIST_BINS - 1)
             hist[b] += 1
         need = count_max
         t = _HIST_BINS - 1
         while t > 0 and hist[t] < need:
             need -= hist[t]
             t -= 1
-        limit = np.uint64(t + _HIST_BASE) << np.uint64(48) if t > 0 else np.uint64(0)
+        limit = np.uint64(t + _HIST_BASE) << _HIST_SHIFT if t > 0 else np.uint64(0)
         m = 0
         for q in range(size):
             keys[m] = keys[q]

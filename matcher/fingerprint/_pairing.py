@@ -181,7 +181,7 @@ def pair_minutiae(xa, ya, ta, fga, blocka, xb, yb, tb, fgb, blockb, seeds_a, see
         for i in range(na):
             tol = tol_px + tol_slope * math.sqrt((xa[i] - xa[i0]) ** 2 + (ya[i] - ya[i0]) ** 2)
             tol2s[i] = tol * tol
-        # candidates (d2, i, j) in increasing (d2, i, j) order
+        # the candidates (d2, i, j) that pass, appended (sorted below)
         count = 0
         for w0 in range(0, padded, 64):
             # the loose distance tests of rows i .. i + 3 over B's minutiae w0 .. w0 + 63, as bit

@@ -24,7 +24,7 @@ from ._pairing import orientation_agreement, pair_minutiae
 from ._relaxation import compare_cylinders
 
 #: sha256[:16] of _kernels.py, _pairing.py, _popcount.py and _relaxation.py (see the module docstring).
-KERNEL_SOURCES_STAMP = "4f6443f4f9b1ef92"
+KERNEL_SOURCES_STAMP = "350bd3841ebc6fbd"
 
 # layout of the parameter vector
 P_MAX_DIR, P_MIN_BITS, P_ITER, P_WEIGHT, P_MU1, P_TAU1, P_MU2, P_TAU2, P_MU3, P_TAU3 = range(10)

@@ -29,12 +29,10 @@ def _wrap(a):
 
 @njit(cache=True, nogil=True)
 def _wrap_near(a):
-    """Wrap an angle known to lie in [-3 pi, 3 pi) to [-pi, pi) without division."""
-    if a >= math.pi:
-        return a - 2.0 * math.pi
-    if a < -math.pi:
-        return a + 2.0 * math.pi
-    return a
+    """Wrap an angle known to lie in [-3 pi, 3 pi) to [-pi, pi) without division. Written as selects
+    (no branch to mispredict where the angles are random, as in the pairing's direction test)."""
+    a = a - 2.0 * math.pi if a >= math.pi else a
+    return a + 2.0 * math.pi if a < -math.pi else a
 
 
 @njit(cache=True, nogil=True)

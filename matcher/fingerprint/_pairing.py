@@ -9,12 +9,12 @@ import math
 import numpy as np
 from numba import njit
 
-from ._kernels import _wrap
+from ._kernels import _wrap, _wrap_near
 from ._popcount import trailing_zeros64
 
 #: sha256[:16] of _kernels.py and _popcount.py, whose kernels these inline: Numba's cache
 #: notices changes to this file only (see :mod:`._batch`).
-KERNEL_SOURCES_STAMP = "24b95f546ce19faf"
+KERNEL_SOURCES_STAMP = "6b60f7d1b62be9da"
 
 
 @njit(cache=True, nogil=True)
@@ -55,23 +55,19 @@ def _exact_candidates(i, w0, mask, xa, ya, ta, bx, by, tb, rot, tol2, tol_rad, c
     """The exact tests of minutia ``i`` of A against the minutiae ``w0 + bit`` of B set in ``mask``.
 
     Each pair is written at ``count``, which then moves on only if the pair passes: no branch on
-    the outcome (the direction test fails about half the pairs, unpredictably). The angle is
-    wrapped as :func:`._kernels._wrap_near` does, with selects. Returns the new count.
+    the outcome (the direction test fails about half the pairs, unpredictably). Returns the
+    new count.
     """
-    two_pi = 2.0 * math.pi
     while mask != 0:
         j = w0 + np.int64(trailing_zeros64(mask))
         mask &= mask - np.uint64(1)
         ex = xa[i] - bx[j]
         ey = ya[i] - by[j]
         d2 = ex * ex + ey * ey
-        e = ta[i] - tb[j] - rot
-        e = e - two_pi if e >= math.pi else e
-        e = e + two_pi if e < -math.pi else e
         cand_d[count] = d2
         cand_i[count] = i
         cand_j[count] = j
-        count += (d2 < tol2) & (abs(e) < tol_rad)
+        count += (d2 < tol2) & (abs(_wrap_near(ta[i] - tb[j] - rot)) < tol_rad)
     return count
 
 

@@ -15,7 +15,7 @@ from ._popcount import trailing_zeros64
 
 #: sha256[:16] of _kernels.py and _popcount.py, whose kernels these inline: Numba's cache
 #: notices changes to this file only (see :mod:`._batch`).
-KERNEL_SOURCES_STAMP = "24b95f546ce19faf"
+KERNEL_SOURCES_STAMP = "6b60f7d1b62be9da"
 
 
 @njit(cache=True, nogil=True)
